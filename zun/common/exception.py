@@ -160,3 +160,15 @@ class RuntimeOperationFailed(ZunException):
 
     msg_fmt = "%(reason)s"
     code = 409
+
+
+class NoValidHost(ZunException):
+    """No compute host passed the scheduler's filters."""
+
+    msg_fmt = "No valid host was found: %(reason)s"
+    code = 409
+
+
+class ContainerHostNotUp(Conflict):
+    msg_fmt = ("Container %(container)s is on host %(host)s, whose compute "
+               "service is down; try again when it is back.")

@@ -1,0 +1,82 @@
+"""Fixtures that start real deployments of zun for the functional tests.
+
+Prerequisites are started by ``make test`` (tools/start-*.sh): a Docker
+engine at $DOCKER_HOST with the image busybox:local, and a RabbitMQ whose
+URL is in $ZUN_TEST_TRANSPORT_URL. A missing prerequisite fails the tests
+with a message; it never skips them.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.functional import harness
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.functional)
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    import docker
+    try:
+        client = docker.DockerClient(base_url=harness.docker_url())
+        client.ping()
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail("No Docker engine at %s (%s); run tools/start-dockerd.sh "
+                    "or `make test`" % (harness.docker_url(), exc))
+    try:
+        client.images.get(harness.IMAGE)
+    except Exception:  # noqa: BLE001
+        pytest.fail("Image %s missing; run tools/prepare-image.sh" % harness.IMAGE)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def transport_url():
+    url = os.environ.get("ZUN_TEST_TRANSPORT_URL")
+    if not url:
+        pytest.fail("ZUN_TEST_TRANSPORT_URL is not set; run tools/start-rabbitmq.sh "
+                    "or `make test`")
+    return url
+
+
+def _deploy(request, **kwargs):
+    deployment = harness.ZunProcesses(**kwargs)
+    try:
+        deployment.start()
+    except BaseException:
+        print(deployment.logs())
+        deployment.stop()
+        raise
+    yield deployment
+    if request.session.testsfailed:
+        print(deployment.logs())
+    deployment.stop()
+
+
+@pytest.fixture(scope="session")
+def zun_all(request, docker_client):
+    """API + agent in one process (the embedded default)."""
+    yield from _deploy(request, mode="all")
+
+
+@pytest.fixture(scope="session")
+def zun_split(request, docker_client, transport_url):
+    """zun-api and zun-compute as two processes over RabbitMQ."""
+    yield from _deploy(request, mode="split", transport_url=transport_url)
+
+
+@pytest.fixture(params=["all", "split"])
+def zun(request):
+    """Run a test against both deployments."""
+    return request.getfixturevalue("zun_%s" % request.param)
+
+
+@pytest.fixture
+def api(zun):
+    return harness.ApiClient(zun.url)

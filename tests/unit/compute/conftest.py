@@ -1,0 +1,167 @@
+"""Fixtures for compute tests: a real SQLite DB and an in-memory driver."""
+from __future__ import annotations
+
+import datetime
+import itertools
+import threading
+
+import pytest
+
+from zun.common import context as zun_context
+from zun.common import exception
+from zun.conf import CONF
+from zun.container.driver import base
+from zun.db import api as db_api
+from zun.db import migration, session
+
+HOST = "host-1"
+
+
+@pytest.fixture
+def db(tmp_path):
+    url = "sqlite:///%s" % (tmp_path / "zun.sqlite")
+    session.configure(url)
+    migration.upgrade(connection=url)
+    yield url
+
+
+@pytest.fixture
+def ctx():
+    return zun_context.RequestContext(user_id="u1", project_id="p1", roles=["member"])
+
+
+@pytest.fixture
+def admin():
+    return zun_context.get_admin_context()
+
+
+class FakeDriver(base.ContainerDriver):
+    """Containers in a dict; ``fail`` maps operation name -> exception."""
+
+    name = "fake"
+    capabilities = frozenset(base.ALL_CAPABILITIES)
+
+    def __init__(self) -> None:
+        self.containers: dict[str, base.RuntimeFacts] = {}
+        self.fail: dict[str, Exception] = {}
+        self.calls: list[tuple] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def _op(self, name, cid=None):
+        self.calls.append((name, cid))
+        if name in self.fail:
+            raise self.fail[name]
+        if cid is not None and cid not in self.containers:
+            raise exception.RuntimeContainerNotFound(container_id=cid)
+        return self.containers.get(cid)
+
+    def _set(self, cid, state, **kw):
+        facts = self.containers[cid]
+        facts.state = state
+        for key, value in kw.items():
+            setattr(facts, key, value)
+        return facts
+
+    def create(self, spec):
+        self._op("create")
+        with self._lock:
+            cid = "cid-%d" % next(self._ids)
+        self.containers[cid] = base.RuntimeFacts(container_id=cid, uuid=spec.uuid,
+                                                 state="created",
+                                                 project_id=spec.project_id)
+        return self.containers[cid]
+
+    def start(self, cid):
+        self._op("start", cid)
+        return self._set(cid, "running", started_at="2026-11-22T01:00:00Z")
+
+    def stop(self, cid, timeout=None):
+        self._op("stop", cid)
+        return self._set(cid, "exited", exit_code=0, finished_at="2026-11-22T01:01:00Z")
+
+    def reboot(self, cid, timeout=None):
+        self._op("reboot", cid)
+        return self._set(cid, "running")
+
+    def pause(self, cid):
+        self._op("pause", cid)
+        return self._set(cid, "paused")
+
+    def unpause(self, cid):
+        self._op("unpause", cid)
+        return self._set(cid, "running")
+
+    def kill(self, cid, signal=None):
+        self._op("kill", cid)
+        return self._set(cid, "exited", exit_code=137)
+
+    def delete(self, cid, force=False):
+        self.calls.append(("delete", cid))
+        if "delete" in self.fail:
+            raise self.fail["delete"]
+        self.containers.pop(cid, None)
+
+    def update(self, cid, cpu=None, memory_mib=None):
+        self._op("update", cid)
+
+    def inspect(self, cid):
+        facts = self._op("inspect", cid)
+        return base.RuntimeFacts(**facts.__dict__)
+
+    def list_containers(self):
+        return [base.RuntimeFacts(**f.__dict__) for f in self.containers.values()]
+
+    def logs(self, cid, **kw):
+        self._op("logs", cid)
+        return "log line\n"
+
+    def execute(self, cid, command):
+        self._op("execute", cid)
+        return " ".join(command), 0
+
+    def top(self, cid, ps_args=None):
+        self._op("top", cid)
+        return {"Titles": ["PID"], "Processes": [["1"]]}
+
+    def stats(self, cid):
+        self._op("stats", cid)
+        return {"CONTAINER": cid}
+
+    def events(self, stop):
+        stop.wait()
+        return iter(())
+
+    def ping(self):
+        return True
+
+
+@pytest.fixture
+def driver():
+    return FakeDriver()
+
+
+def register_host(admin, host=HOST, capabilities=None, driver="fake", age=0):
+    db_api.service_heartbeat(admin, host, "zun-compute",
+                             {"driver": driver,
+                              "capabilities": sorted(capabilities if capabilities
+                                                     is not None else base.ALL_CAPABILITIES),
+                              "availability_zone": "nova"})
+    if age:
+        db_api.service_update(admin, host, "zun-compute", {
+            "last_seen_up": datetime.datetime.utcnow() - datetime.timedelta(seconds=age)})
+
+
+def make_row(ctx, **values):
+    base_values = {"image": "busybox:local", "command": ["sleep", "1"],
+                   "memory": "64", "cpu": 0.5, "host": HOST,
+                   "status": "Creating", "task_state": None,
+                   "user_id": ctx.user_id, "project_id": ctx.project_id}
+    base_values.update(values)
+    return db_api.container_create(ctx, base_values)
+
+
+@pytest.fixture(autouse=True)
+def _conf_reset():
+    yield
+    CONF.clear_override("service_down_time")

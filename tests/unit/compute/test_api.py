@@ -1,0 +1,170 @@
+"""compute.api: state table, one-operation claim, scheduling, bus failures."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from zun.common import exception
+from zun.common import states
+from zun.compute import api as compute_api
+from zun.db import api as db_api
+from tests.unit.compute.conftest import make_row, register_host
+
+
+class RecordingClient:
+    def __init__(self, fail=None):
+        self.casts = []
+        self.calls = []
+        self.fail = fail
+
+    def cast(self, context, host, method, **kwargs):
+        if self.fail:
+            raise self.fail
+        self.casts.append((host, method, kwargs))
+
+    def call(self, context, host, method, **kwargs):
+        if self.fail:
+            raise self.fail
+        self.calls.append((host, method, kwargs))
+        return {"output": "x", "exit_code": 0}
+
+
+def test_create_schedules_records_and_casts(db, ctx, admin):
+    register_host(admin)
+    client = RecordingClient()
+    row = compute_api.API(client).container_create(
+        ctx, {"image": "busybox:local", "project_id": "p1", "user_id": "u1"}, run=True)
+    assert (row.status, row.task_state, row.host) == (
+        states.CREATING, states.CONTAINER_CREATING, "host-1")
+    assert client.casts == [("host-1", "container_create", {"uuid": row.uuid, "run": True})]
+    assert [a.action for a in db_api.actions_get(ctx, row.uuid)] == ["create"]
+
+
+def test_create_without_hosts_is_an_error_row_with_reason(db, ctx):
+    row = compute_api.API(RecordingClient()).container_create(
+        ctx, {"image": "i", "project_id": "p1", "user_id": "u1"}, run=False)
+    assert row.status == states.ERROR
+    assert "No valid host" in row.status_reason
+
+
+def test_create_on_a_driver_that_cannot_create_is_400_and_writes_nothing(db, ctx, admin):
+    register_host(admin, capabilities=[], driver="rkt")
+    with pytest.raises(exception.UnsupportedOperation) as err:
+        compute_api.API(RecordingClient()).container_create(
+            ctx, {"image": "i", "project_id": "p1", "user_id": "u1"}, run=False)
+    assert err.value.code == 400 and "rkt" in str(err.value)
+    assert db_api.container_list(ctx) == []
+
+
+def test_create_with_bus_down_is_503_and_row_is_error(db, ctx, admin):
+    import oslo_messaging
+    register_host(admin)
+    client = RecordingClient(fail=oslo_messaging.MessageDeliveryFailure("down"))
+    from zun.compute import rpcapi
+    api = compute_api.API(client)
+    with pytest.raises(exception.ServiceUnavailable) as err:
+        api.container_create(ctx, {"image": "i", "project_id": "p1", "user_id": "u1"},
+                             run=False)
+    assert err.value.code == 503
+    (row,) = db_api.container_list(ctx)
+    assert (row.status, row.task_state) == (states.ERROR, None)
+    assert rpcapi  # the 503 translation lives there
+
+
+def test_action_refused_by_state_table(db, ctx, admin):
+    register_host(admin)
+    row = make_row(ctx, status=states.STOPPED, container_id="c")
+    with pytest.raises(exception.InvalidStateException) as err:
+        compute_api.API(RecordingClient()).container_action(ctx, row, "pause")
+    assert err.value.code == 409
+    assert "Cannot pause container %s in Stopped state" % row.uuid in str(err.value)
+
+
+def test_action_refused_while_another_is_in_flight(db, ctx, admin):
+    register_host(admin)
+    row = make_row(ctx, status=states.RUNNING, container_id="c",
+                   task_state=states.CONTAINER_STOPPING)
+    with pytest.raises(exception.ContainerTaskInFlight) as err:
+        compute_api.API(RecordingClient()).container_action(ctx, row, "pause")
+    assert err.value.code == 409 and "container_stopping" in str(err.value)
+
+
+def test_racing_actions_only_one_wins(db, ctx, admin):
+    register_host(admin)
+    row = make_row(ctx, status=states.RUNNING, container_id="c")
+    client = RecordingClient()
+    api = compute_api.API(client)
+    results = []
+    barrier = threading.Barrier(8)
+
+    def act(action):
+        barrier.wait()
+        try:
+            api.container_action(ctx, row, action)
+            results.append("ok")
+        except exception.Conflict:
+            results.append("409")
+
+    threads = [threading.Thread(target=act, args=(a,))
+               for a in ["stop", "pause", "kill", "reboot"] * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("ok") == 1 and results.count("409") == 7
+    assert len(client.casts) == 1
+
+
+def test_action_with_bus_down_releases_the_claim(db, ctx, admin):
+    import oslo_messaging
+    register_host(admin)
+    row = make_row(ctx, status=states.RUNNING, container_id="c")
+    api = compute_api.API(RecordingClient(fail=oslo_messaging.MessagingTimeout("t")))
+    with pytest.raises(exception.ServiceUnavailable):
+        api.container_action(ctx, row, "stop", timeout=5)
+    assert db_api.container_get_by_uuid(ctx, row.uuid).task_state is None
+
+
+def test_action_on_a_down_host_is_409(db, ctx, admin):
+    register_host(admin, age=3600)
+    row = make_row(ctx, status=states.RUNNING, container_id="c")
+    with pytest.raises(exception.ContainerHostNotUp) as err:
+        compute_api.API(RecordingClient()).container_action(ctx, row, "stop")
+    assert err.value.code == 409
+
+
+def test_unsupported_action_on_the_host_driver_is_400(db, ctx, admin):
+    register_host(admin, capabilities=["create", "start"], driver="rkt")
+    row = make_row(ctx, status=states.RUNNING, container_id="c")
+    with pytest.raises(exception.UnsupportedOperation) as err:
+        compute_api.API(RecordingClient()).container_action(ctx, row, "pause")
+    assert err.value.code == 400
+
+
+def test_delete_of_a_container_that_never_reached_a_host(db, ctx, admin):
+    row = make_row(ctx, status=states.ERROR, host=None)
+    compute_api.API(RecordingClient()).container_delete(ctx, row)
+    with pytest.raises(exception.ContainerNotFound):
+        db_api.container_get_by_uuid(ctx, row.uuid)
+
+
+def test_delete_running_needs_stop_or_force(db, ctx, admin):
+    register_host(admin)
+    row = make_row(ctx, status=states.RUNNING, container_id="c")
+    client = RecordingClient()
+    api = compute_api.API(client)
+    with pytest.raises(exception.InvalidStateException):
+        api.container_delete(ctx, row)
+    api.container_delete(ctx, row, stop=True)
+    assert client.casts[-1][1:] == ("container_delete",
+                                    {"uuid": row.uuid, "force": False, "stop": True})
+
+
+def test_reads_check_status_only(db, ctx, admin):
+    register_host(admin)
+    row = make_row(ctx, status=states.STOPPED, container_id="c")
+    api = compute_api.API(RecordingClient())
+    with pytest.raises(exception.InvalidStateException):
+        api.container_exec(ctx, row, ["ls"])
+    assert api.container_logs(ctx, row) is not None

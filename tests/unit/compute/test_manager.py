@@ -1,0 +1,117 @@
+"""Manager: driver outcome -> row, failures recorded truthfully."""
+from __future__ import annotations
+
+import pytest
+
+from zun.common import exception
+from zun.common import states
+from zun.compute import manager as manager_mod
+from zun.compute import sync as sync_mod
+from zun.db import api as db_api
+from tests.unit.compute.conftest import HOST, make_row
+
+
+@pytest.fixture
+def manager(driver):
+    return manager_mod.Manager(driver, HOST, sync_mod.StateSync(driver, HOST))
+
+
+def _creating(ctx):
+    row = make_row(ctx, task_state=states.CONTAINER_CREATING)
+    db_api.action_start(ctx, row.uuid, "create")
+    return row
+
+
+def test_create_and_run(db, ctx, admin, manager, driver):
+    row = _creating(ctx)
+    manager.container_create(ctx, row.uuid, run=True)
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    assert (row.status, row.task_state) == (states.RUNNING, None)
+    assert row.container_id in driver.containers
+    (action,) = db_api.actions_get(ctx, row.uuid)
+    assert action.finish_time is not None and action.message is None
+    (event,) = db_api.action_events_get(ctx, action.id)
+    assert (event.event, event.result) == ("compute__do_container_create", "Success")
+
+
+def test_create_without_run_is_created(db, ctx, admin, manager):
+    row = _creating(ctx)
+    manager.container_create(ctx, row.uuid, run=False)
+    assert db_api.container_get_by_uuid(admin, row.uuid).status == states.CREATED
+
+
+def test_create_failure_is_error_with_reason(db, ctx, admin, manager, driver):
+    driver.fail["create"] = exception.ImageNotFound(image="nope:1", reason="pull failed")
+    row = _creating(ctx)
+    manager.container_create(ctx, row.uuid, run=True)
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    assert (row.status, row.task_state) == (states.ERROR, None)
+    assert "nope:1" in row.status_reason
+    (action,) = db_api.actions_get(ctx, row.uuid)
+    assert action.message == "Error"
+    (event,) = db_api.action_events_get(ctx, action.id)
+    assert event.result == "Error" and event.traceback
+
+
+def test_start_failure_after_create_leaves_created_with_reason(db, ctx, admin, manager,
+                                                              driver):
+    driver.fail["start"] = exception.RuntimeOperationFailed(reason="exec format error")
+    row = _creating(ctx)
+    manager.container_create(ctx, row.uuid, run=True)
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    assert row.status == states.CREATED and "exec format error" in row.status_reason
+    assert row.container_id in driver.containers  # not orphaned: still tracked
+
+
+def _running(ctx, manager):
+    row = _creating(ctx)
+    manager.container_create(ctx, row.uuid, run=True)
+    return db_api.container_get_by_uuid(ctx, row.uuid)
+
+
+@pytest.mark.parametrize("action,params,status", [
+    ("stop", {"timeout": 1}, states.STOPPED), ("pause", {}, states.PAUSED),
+    ("kill", {"signal": "SIGKILL"}, states.STOPPED), ("reboot", {}, states.RUNNING)])
+def test_actions(db, ctx, admin, manager, driver, action, params, status):
+    row = _running(ctx, manager)
+    db_api.container_update(admin, row.uuid,
+                            {"task_state": states.TASK_FOR_ACTION[action]})
+    manager.container_action(ctx, row.uuid, action, params)
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    assert (row.status, row.task_state) == (status, None)
+
+
+def test_failed_action_keeps_runtime_truth(db, ctx, admin, manager, driver):
+    row = _running(ctx, manager)
+    driver.fail["pause"] = exception.RuntimeOperationFailed(reason="freezer busy")
+    db_api.container_update(admin, row.uuid, {"task_state": states.CONTAINER_PAUSING})
+    manager.container_action(ctx, row.uuid, "pause", {})
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    assert (row.status, row.task_state) == (states.RUNNING, None)
+    assert "freezer busy" in row.status_reason
+
+
+def test_delete_removes_runtime_and_row(db, ctx, admin, manager, driver):
+    row = _running(ctx, manager)
+    db_api.container_update(admin, row.uuid, {"task_state": states.CONTAINER_DELETING})
+    manager.container_delete(ctx, row.uuid, force=False, stop=True)
+    assert driver.containers == {}
+    with pytest.raises(exception.ContainerNotFound):
+        db_api.container_get_by_uuid(admin, row.uuid)
+
+
+def test_update_resizes_and_records(db, ctx, admin, manager, driver):
+    row = _running(ctx, manager)
+    db_api.container_update(admin, row.uuid, {"task_state": states.CONTAINER_UPDATING})
+    manager.container_update(ctx, row.uuid, cpu=1.5, memory="256")
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    assert (row.cpu, row.memory, row.task_state) == (1.5, "256", None)
+    assert ("update", row.container_id) in driver.calls
+
+
+def test_exec_and_reads(db, ctx, manager):
+    row = _running(ctx, manager)
+    assert manager.container_exec(ctx, row.uuid, ["echo", "hi"]) == {
+        "output": "echo hi", "exit_code": 0, "exec_id": None, "proxy_url": None}
+    assert manager.container_logs(ctx, row.uuid) == "log line\n"
+    assert manager.container_top(ctx, row.uuid, None)["Titles"] == ["PID"]

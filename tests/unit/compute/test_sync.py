@@ -1,0 +1,99 @@
+"""State sync: runtime facts -> rows, compare-and-set, skips and misses."""
+from __future__ import annotations
+
+import pytest
+
+from zun.common import states
+from zun.compute import sync as sync_mod
+from zun.container.driver import base
+from zun.db import api as db_api
+from tests.unit.compute.conftest import HOST, make_row
+
+
+def facts(state, **kw):
+    return base.RuntimeFacts(container_id="c1", uuid="u", state=state, **kw)
+
+
+@pytest.mark.parametrize("state,status", [
+    ("created", states.CREATED), ("running", states.RUNNING),
+    ("paused", states.PAUSED), ("restarting", states.RESTARTING),
+    ("exited", states.STOPPED), ("dead", states.DEAD), ("bogus", states.UNKNOWN)])
+def test_runtime_state_maps_to_status(state, status):
+    assert sync_mod.values_from_facts(facts(state))["status"] == status
+
+
+def test_exit_code_and_detail_are_kept():
+    values = sync_mod.values_from_facts(
+        facts("exited", exit_code=3, finished_at="2026-11-22T01:02:03.123456789Z"))
+    assert values["exit_code"] == 3
+    assert values["status_detail"].startswith("Exited(3) at 2026-11-22T01:02:03")
+    assert values["finished_at"].year == 2026
+
+
+def test_oom_kill_is_explained():
+    values = sync_mod.values_from_facts(facts("exited", exit_code=137, oom_killed=True))
+    assert "OOM" in values["status_reason"]
+
+
+def test_running_has_no_exit_code():
+    values = sync_mod.values_from_facts(facts("running", exit_code=0,
+                                              started_at="2026-11-22T01:00:00Z"))
+    assert values["exit_code"] is None
+    assert values["status_detail"] == "Up since 2026-11-22T01:00:00Z"
+
+
+def _created_row(ctx, driver, **kw):
+    row = make_row(ctx, **kw)
+    fact = driver.create(base.ContainerSpec(uuid=row.uuid, project_id=ctx.project_id,
+                                            image="busybox:local"))
+    driver.start(fact.container_id)
+    return db_api.container_update(ctx, row.uuid, {"container_id": fact.container_id,
+                                                   "status": states.RUNNING})
+
+
+def test_reconcile_updates_misses_and_skips(db, ctx, admin, driver):
+    sync = sync_mod.StateSync(driver, HOST)
+    exited = _created_row(ctx, driver)
+    driver.stop(exited.container_id)
+    vanished = _created_row(ctx, driver)
+    driver.containers.pop(vanished.container_id)
+    auto_removed = _created_row(ctx, driver, auto_remove=True)
+    driver.containers.pop(auto_removed.container_id)
+    busy = _created_row(ctx, driver, task_state=states.CONTAINER_STOPPING)
+    driver.stop(busy.container_id)
+    elsewhere = _created_row(ctx, driver, host="other-host")
+    driver.stop(elsewhere.container_id)
+    unchanged = _created_row(ctx, driver)
+    orphan = driver.create(base.ContainerSpec(uuid="orphan-uuid", project_id="p",
+                                              image="busybox:local"))
+
+    counts = sync.reconcile()
+
+    assert db_api.container_get_by_uuid(admin, exited.uuid).status == states.STOPPED
+    gone = db_api.container_get_by_uuid(admin, vanished.uuid)
+    assert (gone.status, gone.status_reason) == (states.ERROR, "No such container")
+    with pytest.raises(Exception):
+        db_api.container_get_by_uuid(admin, auto_removed.uuid)
+    assert db_api.container_get_by_uuid(admin, busy.uuid).status == states.RUNNING
+    assert db_api.container_get_by_uuid(admin, elsewhere.uuid).status == states.RUNNING
+    # no row on this host: the real orphan and the other host's container
+    assert counts["orphans"] == 2 and orphan.uuid == "orphan-uuid"
+    assert counts["skipped"] == 1
+    # unchanged rows are not rewritten: the version stays put
+    before = unchanged.version
+    sync.reconcile()
+    assert db_api.container_get_by_uuid(admin, unchanged.uuid).version >= before
+    again = sync.reconcile()
+    assert again["updated"] == 0
+
+
+def test_event_during_operation_is_replayed_after_it(db, ctx, admin, driver):
+    sync = sync_mod.StateSync(driver, HOST)
+    row = _created_row(ctx, driver, task_state=states.CONTAINER_PAUSING)
+    driver.stop(row.container_id)  # the container exits meanwhile
+    sync.on_event(base.RuntimeEvent(uuid=row.uuid, container_id=row.container_id,
+                                    action="die", time=0))
+    assert db_api.container_get_by_uuid(admin, row.uuid).status == states.RUNNING
+    db_api.container_update(admin, row.uuid, {"task_state": None})
+    sync.resync_if_dirty(row.uuid)
+    assert db_api.container_get_by_uuid(admin, row.uuid).status == states.STOPPED

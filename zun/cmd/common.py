@@ -1,0 +1,41 @@
+"""Start-up steps every console script shares: config, logging, signals."""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from typing import Callable
+
+from oslo_log import log as oslo_log
+
+from zun.conf import CONF
+
+_QUIET_LOGGERS = ["amqp=WARN", "amqplib=WARN", "kombu=WARN", "oslo.messaging=INFO",
+                  "oslo_messaging=INFO", "urllib3.connectionpool=WARN",
+                  "docker.utils.config=WARN", "stevedore=WARN", "oslo_policy=WARN",
+                  "keystonemiddleware=INFO", "routes.middleware=WARN"]
+
+
+def prepare(argv: list[str] | None = None) -> None:
+    """Parse ``--config-file``/``--config-dir`` and set up oslo.log."""
+    oslo_log.register_options(CONF)
+    oslo_log.set_defaults(default_log_levels=oslo_log.get_default_log_levels()
+                          + _QUIET_LOGGERS)
+    CONF(sys.argv[1:] if argv is None else argv, project="zun")
+    oslo_log.setup(CONF, "zun")
+    logging.captureWarnings(True)
+
+
+def wait_for_signal(on_stop: Callable[[], None]) -> None:
+    """Block until SIGTERM/SIGINT, then run ``on_stop`` once."""
+    stopping = threading.Event()
+
+    def handler(signum: int, frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    while not stopping.wait(1.0):
+        pass
+    on_stop()

@@ -1,0 +1,237 @@
+"""The compute agent's RPC endpoint: run one operation, record the truth.
+
+Every state-changing operation arrives with its task state already claimed by
+the API (a compare-and-set on ``task_state``). The manager calls the driver,
+then writes the outcome with a compare-and-set that expects that same task
+state, so nothing else (the event sync, a retry) can be overwritten. Success
+or failure, the row ends with ``task_state`` cleared and a status taken from
+what the runtime reports, never from what we hoped would happen.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import traceback
+from typing import Any, Iterator
+
+import oslo_messaging as messaging
+
+from zun.common import exception
+from zun.common import states
+from zun.common.context import RequestContext
+from zun.compute import sync as sync_mod
+from zun.container.driver import base as driver_base
+from zun.db import api as db_api
+
+LOG = logging.getLogger(__name__)
+
+
+def spec_from_row(row: Any) -> driver_base.ContainerSpec:
+    """What the driver needs from a container row, in driver terms."""
+    return driver_base.ContainerSpec(
+        uuid=row.uuid, project_id=row.project_id, image=row.image,
+        command=row.command or None, entrypoint=row.entrypoint or None,
+        environment=dict(row.environment or {}), workdir=row.workdir,
+        labels=dict(row.labels or {}), hostname=row.hostname,
+        memory_mib=int(row.memory) if row.memory else None,
+        cpu=row.cpu, restart_policy=row.restart_policy or None,
+        auto_remove=bool(row.auto_remove), interactive=bool(row.interactive),
+        tty=bool(row.tty), image_pull_policy=row.image_pull_policy)
+
+
+class Manager:
+    """Endpoint of the ``zun-compute`` topic on one host."""
+
+    target = messaging.Target(version="1.0")
+
+    def __init__(self, driver: driver_base.ContainerDriver, host: str,
+                 sync: sync_mod.StateSync) -> None:
+        self.driver = driver
+        self.host = host
+        self.sync = sync
+
+    # --- bookkeeping -----------------------------------------------------------
+    @contextlib.contextmanager
+    def _event(self, context: RequestContext, uuid: str, name: str) -> Iterator[None]:
+        """Record an action event around the body, with its outcome."""
+        event = "compute__do_container_%s" % name
+        try:
+            db_api.action_event_start(context, uuid, context.request_id, event)
+        except exception.ZunException:
+            LOG.debug("No action recorded for %s of %s", name, uuid)
+        try:
+            yield
+        except Exception as exc:
+            self._finish_event(context, uuid, event, "Error",
+                               traceback.format_exc(), str(exc))
+            raise
+        self._finish_event(context, uuid, event, "Success")
+
+    @staticmethod
+    def _finish_event(context: RequestContext, uuid: str, event: str,
+                      result: str, tb: str | None = None,
+                      details: str | None = None) -> None:
+        try:
+            db_api.action_event_finish(context, uuid, context.request_id, event,
+                                       result, traceback=tb, details=details)
+            db_api.action_finish(context, uuid, context.request_id,
+                                 message=None if result == "Success" else "Error")
+        except exception.ZunException:
+            LOG.debug("Could not finish action event %s of %s", event, uuid)
+
+    def _finish(self, context: RequestContext, uuid: str, task_state: str,
+                facts: driver_base.RuntimeFacts | None,
+                values: dict[str, Any] | None = None) -> Any:
+        """Write the outcome: runtime facts + extras, clear the claimed task."""
+        update = sync_mod.values_from_facts(facts) if facts is not None else {}
+        update.update(values or {})
+        update["task_state"] = None
+        try:
+            return db_api.container_update(context, uuid, update,
+                                           expected={"task_state": task_state})
+        except exception.NotFound:
+            LOG.info("Container %s vanished while %s", uuid, task_state)
+        except exception.StaleUpdate as exc:
+            LOG.warning("Outcome of %s for %s not written: %s", task_state, uuid, exc)
+        finally:
+            self.sync.resync_if_dirty(uuid)
+        return None
+
+    def _fail(self, context: RequestContext, row: Any, task_state: str,
+              exc: Exception, what: str) -> None:
+        """Record a failed operation truthfully: re-inspect, keep the reason."""
+        reason = "Failed to %s: %s" % (what, exc)
+        facts = None
+        values: dict[str, Any] = {"status_reason": reason}
+        if row.container_id:
+            try:
+                facts = self.driver.inspect(row.container_id)
+            except exception.RuntimeContainerNotFound:
+                values.update(status=states.ERROR, container_id=None)
+            except exception.ZunException:
+                values["status"] = states.ERROR
+        else:
+            values["status"] = states.ERROR
+        LOG.warning("Container %s: %s", row.uuid, reason)
+        self._finish(context, row.uuid, task_state, facts, values)
+
+    def _load(self, context: RequestContext, uuid: str) -> Any:
+        return db_api.container_get_by_uuid(context, uuid)
+
+    # --- casts -------------------------------------------------------------
+    def container_create(self, context: RequestContext, uuid: str, run: bool) -> None:
+        context = context.elevated()
+        context.update_store()
+        row = self._load(context, uuid)
+        task = states.CONTAINER_CREATING
+        try:
+            with self._event(context, uuid, "create"):
+                facts = self.driver.create(spec_from_row(row))
+                db_api.container_update(context, uuid,
+                                        {"container_id": facts.container_id},
+                                        expected={"task_state": task})
+                if run:
+                    facts = self.driver.start(facts.container_id)
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded
+            row = self._load(context, uuid)
+            self._fail(context, row, task, exc, "create container")
+            return
+        self._finish(context, uuid, task, facts, {"status_reason": None})
+
+    def container_action(self, context: RequestContext, uuid: str, action: str,
+                         params: dict[str, Any] | None = None) -> None:
+        """start, stop, reboot, pause, unpause or kill, with its parameters."""
+        context = context.elevated()
+        context.update_store()
+        params = params or {}
+        task = states.TASK_FOR_ACTION[action]
+        row = self._load(context, uuid)
+        operation = {
+            "start": lambda cid: self.driver.start(cid),
+            "stop": lambda cid: self.driver.stop(cid, params.get("timeout")),
+            "reboot": lambda cid: self.driver.reboot(cid, params.get("timeout")),
+            "pause": lambda cid: self.driver.pause(cid),
+            "unpause": lambda cid: self.driver.unpause(cid),
+            "kill": lambda cid: self.driver.kill(cid, params.get("signal")),
+        }[action]
+        try:
+            with self._event(context, uuid, action):
+                if not row.container_id:
+                    raise exception.RuntimeContainerNotFound(container_id="(none)")
+                facts = operation(row.container_id)
+        except Exception as exc:  # noqa: BLE001
+            self._fail(context, row, task, exc, "%s container" % action)
+            return
+        self._finish(context, uuid, task, facts, {"status_reason": None})
+
+    def container_delete(self, context: RequestContext, uuid: str, force: bool,
+                         stop: bool) -> None:
+        context = context.elevated()
+        context.update_store()
+        task = states.CONTAINER_DELETING
+        row = self._load(context, uuid)
+        try:
+            with self._event(context, uuid, "delete"):
+                if row.container_id:
+                    if stop and not force:
+                        with contextlib.suppress(exception.RuntimeOperationFailed):
+                            self.driver.stop(row.container_id)
+                    self.driver.delete(row.container_id, force=force or stop)
+        except Exception as exc:  # noqa: BLE001
+            self._fail(context, row, task, exc, "delete container")
+            return
+        try:
+            db_api.container_destroy(context, uuid)
+        except exception.NotFound:
+            pass
+
+    # --- calls -------------------------------------------------------------
+    def container_update(self, context: RequestContext, uuid: str,
+                         cpu: float | None, memory: str | None) -> None:
+        """Resize in place, then record the new limits (task claimed by the API)."""
+        context = context.elevated()
+        context.update_store()
+        row = self._load(context, uuid)
+        task = states.CONTAINER_UPDATING
+        values: dict[str, Any] = {}
+        if cpu is not None:
+            values["cpu"] = cpu
+        if memory is not None:
+            values["memory"] = str(memory)
+        try:
+            with self._event(context, uuid, "update"):
+                if row.container_id:
+                    self.driver.update(row.container_id, cpu=cpu,
+                                       memory_mib=int(memory) if memory else None)
+        except Exception:
+            db_api.container_update(context, uuid, {"task_state": None},
+                                    expected={"task_state": task})
+            raise
+        values["task_state"] = None
+        db_api.container_update(context, uuid, values, expected={"task_state": task})
+
+    def _running_id(self, context: RequestContext, uuid: str) -> str:
+        row = self._load(context.elevated(), uuid)
+        if not row.container_id:
+            raise exception.RuntimeContainerNotFound(container_id=uuid)
+        return row.container_id
+
+    def container_logs(self, context: RequestContext, uuid: str, **kwargs: Any) -> str:
+        context.update_store()
+        return self.driver.logs(self._running_id(context, uuid), **kwargs)
+
+    def container_exec(self, context: RequestContext, uuid: str,
+                       command: list[str]) -> dict[str, Any]:
+        context.update_store()
+        output, exit_code = self.driver.execute(self._running_id(context, uuid), command)
+        return {"output": output, "exit_code": exit_code,
+                "exec_id": None, "proxy_url": None}
+
+    def container_top(self, context: RequestContext, uuid: str,
+                      ps_args: str | None) -> dict[str, Any]:
+        context.update_store()
+        return self.driver.top(self._running_id(context, uuid), ps_args)
+
+    def container_stats(self, context: RequestContext, uuid: str) -> dict[str, Any]:
+        context.update_store()
+        return self.driver.stats(self._running_id(context, uuid))

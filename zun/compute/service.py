@@ -1,0 +1,113 @@
+"""The compute agent's threads: heartbeat, event follower, reconcile, RPC.
+
+Plain threads with an interruptible wait; no eventlet, no oslo.service loop.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable
+
+import oslo_messaging as messaging
+
+from zun.common import context as zun_context
+from zun.common import exception
+from zun.common import rpc
+from zun.compute import manager as manager_mod
+from zun.compute import sync as sync_mod
+from zun.conf import CONF
+from zun.container.driver import base as driver_base
+from zun.db import api as db_api
+from zun.scheduler.scheduler import COMPUTE_BINARY
+
+LOG = logging.getLogger(__name__)
+
+
+class ComputeService:
+    """Everything one compute host runs, started and stopped together."""
+
+    def __init__(self, driver: driver_base.ContainerDriver,
+                 host: str | None = None) -> None:
+        self.host = host or CONF.host
+        self.driver = driver
+        self.sync = sync_mod.StateSync(driver, self.host)
+        self.manager = manager_mod.Manager(driver, self.host, self.sync)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._rpc_server: Any = None
+
+    # --- lifecycle ---------------------------------------------------------
+    def start(self, with_rpc_server: bool = True) -> None:
+        """Register, reconcile once, then run the background threads.
+
+        The first heartbeat is written before anything is served, so the
+        scheduler sees this host as soon as the API can accept a create.
+        """
+        self.heartbeat()
+        self._safe(self.sync.reconcile, "initial reconcile")
+        self._spawn("heartbeat", self._every(CONF.report_interval, self.heartbeat))
+        self._spawn("reconcile", self._every(CONF.compute.sync_interval,
+                                             self.sync.reconcile))
+        if CONF.compute.use_events and "events" in self.driver.capabilities:
+            self._spawn("events", self._follow_events)
+        if with_rpc_server:
+            target = messaging.Target(topic=CONF.compute.topic, server=self.host)
+            self._rpc_server = rpc.get_server(target, [self.manager])
+            self._rpc_server.start()
+        LOG.info("Compute service started on host %s with driver %s",
+                 self.host, self.driver.name)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._rpc_server is not None:
+            self._rpc_server.stop()
+            self._rpc_server.wait()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def wait(self) -> None:
+        self._stop.wait()
+
+    # --- work --------------------------------------------------------------
+    def heartbeat(self) -> None:
+        db_api.service_heartbeat(
+            zun_context.get_admin_context(), self.host, COMPUTE_BINARY,
+            {"driver": self.driver.name,
+             "capabilities": sorted(self.driver.capabilities),
+             "availability_zone": CONF.default_availability_zone})
+
+    def _follow_events(self) -> None:
+        """Follow the event stream; on a break, back off, reconnect, reconcile."""
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                for event in self.driver.events(self._stop):
+                    backoff = 0.5
+                    self._safe(lambda: self.sync.on_event(event), "event sync")
+            except exception.ZunException as exc:
+                LOG.warning("Runtime event stream broke (%s); reconnecting", exc)
+            except Exception:  # noqa: BLE001 - never let the follower die
+                LOG.exception("Runtime event stream failed; reconnecting")
+            if self._stop.wait(backoff):
+                return
+            backoff = min(backoff * 2, 10.0)
+            self._safe(self.sync.reconcile, "reconcile after reconnect")
+
+    # --- helpers -------------------------------------------------------------
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name="zun-%s" % name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _every(self, interval: float, func: Callable[[], Any]) -> Callable[[], None]:
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                self._safe(func, func.__name__)
+        return loop
+
+    @staticmethod
+    def _safe(func: Callable[[], Any], what: str) -> None:
+        try:
+            func()
+        except Exception:  # noqa: BLE001 - background work logs and goes on
+            LOG.exception("%s failed", what)

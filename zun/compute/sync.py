@@ -1,0 +1,179 @@
+"""Keep each container row true to what the runtime reports.
+
+Two inputs, one writer (the pattern of kubelet's pod lifecycle event
+generator): runtime events give immediacy, a periodic reconcile of this
+host's rows is the safety net for anything an event stream can lose. Both
+funnel into :meth:`StateSync._apply`, which writes only with a compare-and-set
+on (task_state is None, version unchanged): a row with an operation in
+flight belongs to the manager, which asks for a re-sync when it finishes.
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+from typing import Any
+
+from oslo_utils import timeutils
+
+from zun.common import context as zun_context
+from zun.common import exception
+from zun.common import states
+from zun.container.driver import base as driver_base
+from zun.db import api as db_api
+
+LOG = logging.getLogger(__name__)
+
+NO_SUCH_CONTAINER = "No such container"
+
+
+def _parse_time(value: str | None) -> datetime.datetime | None:
+    if not value:
+        return None
+    try:
+        return timeutils.normalize_time(timeutils.parse_isotime(value))
+    except ValueError:
+        return None
+
+
+def values_from_facts(facts: driver_base.RuntimeFacts) -> dict[str, Any]:
+    """The columns a container row should hold for these runtime facts."""
+    status = states.status_from_runtime(facts.state)
+    values: dict[str, Any] = {
+        "status": status,
+        "container_id": facts.container_id,
+        "exit_code": facts.exit_code if status in (states.STOPPED, states.DEAD) else None,
+        "started_at": _parse_time(facts.started_at),
+        "finished_at": _parse_time(facts.finished_at),
+        "addresses": facts.addresses or {},
+        "status_detail": _detail(status, facts),
+    }
+    if facts.oom_killed and status in (states.STOPPED, states.DEAD):
+        values["status_reason"] = "The container ran out of memory and was killed (OOM)."
+    elif facts.error:
+        values["status_reason"] = facts.error
+    return values
+
+
+def _detail(status: str, facts: driver_base.RuntimeFacts) -> str | None:
+    """Absolute, non-decaying detail (upstream's "Up 5 mins" goes stale)."""
+    if status == states.RUNNING and facts.started_at:
+        return "Up since %s" % facts.started_at
+    if status in (states.STOPPED, states.DEAD) and facts.exit_code is not None:
+        when = " at %s" % facts.finished_at if facts.finished_at else ""
+        return "Exited(%s)%s" % (facts.exit_code, when)
+    if status == states.RESTARTING:
+        return "Restarting (restarted %d times)" % facts.restart_count
+    return None
+
+
+class StateSync:
+    """Runtime -> DB state for the containers of one host."""
+
+    def __init__(self, driver: driver_base.ContainerDriver, host: str) -> None:
+        self.driver = driver
+        self.host = host
+        self._dirty: set[str] = set()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _context() -> zun_context.RequestContext:
+        return zun_context.get_admin_context()
+
+    # --- entry points ------------------------------------------------------
+    def on_event(self, event: driver_base.RuntimeEvent) -> None:
+        """Handle one runtime event by re-reading the container's facts."""
+        self.sync_one(event.uuid, event.container_id)
+
+    def sync_one(self, uuid: str, container_id: str | None = None,
+                 attempts: int = 3) -> None:
+        ctx = self._context()
+        for _ in range(attempts):
+            try:
+                row = db_api.container_get_by_uuid(ctx, uuid)
+            except exception.NotFound:
+                LOG.debug("Event for %s, which has no row (orphan?)", uuid)
+                return
+            if row.host != self.host:
+                return
+            if row.task_state is not None:
+                self._mark_dirty(uuid)
+                return
+            cid = row.container_id or container_id
+            if not cid:
+                return
+            try:
+                facts = self.driver.inspect(cid)
+            except exception.RuntimeContainerNotFound:
+                facts = None
+            if self._apply(ctx, row, facts):
+                return
+
+    def resync_if_dirty(self, uuid: str) -> None:
+        """Called by the manager once an operation has released the row."""
+        with self._lock:
+            if uuid not in self._dirty:
+                return
+            self._dirty.discard(uuid)
+        self.sync_one(uuid)
+
+    def reconcile(self) -> dict[str, int]:
+        """Compare every row of this host with the runtime's list, once.
+
+        One query for the rows and one runtime listing per pass; writes only
+        for rows that differ. Returns counters for logs and tests.
+        """
+        ctx = self._context()
+        rows = db_api.container_list_by_host(ctx, self.host)
+        facts_by_uuid = {f.uuid: f for f in self.driver.list_containers() if f.uuid}
+        counts = {"rows": len(rows), "updated": 0, "skipped": 0, "orphans": 0}
+        known = set()
+        for row in rows:
+            known.add(row.uuid)
+            if row.task_state is not None or not row.container_id:
+                counts["skipped"] += 1
+                continue
+            if self._apply(ctx, row, facts_by_uuid.get(row.uuid), count_only=True):
+                counts["updated"] += 1
+        for uuid in set(facts_by_uuid) - known:
+            counts["orphans"] += 1
+            LOG.warning("Runtime container %s is labelled as zun's (uuid %s) but "
+                        "has no row on host %s", facts_by_uuid[uuid].container_id,
+                        uuid, self.host)
+        return counts
+
+    # --- the single writer -------------------------------------------------
+    def _mark_dirty(self, uuid: str) -> None:
+        with self._lock:
+            self._dirty.add(uuid)
+
+    def _apply(self, ctx: zun_context.RequestContext, row: Any,
+               facts: driver_base.RuntimeFacts | None,
+               count_only: bool = False) -> bool:
+        """Write what ``facts`` imply for ``row``; True when nothing is left to do.
+
+        With ``count_only`` the return value says whether a write happened.
+        """
+        expected = {"task_state": None, "version": row.version}
+        try:
+            if facts is None:
+                if row.auto_remove:
+                    db_api.container_destroy(ctx, row.uuid, expected=expected)
+                    LOG.info("Container %s (auto_remove) is gone; row removed", row.uuid)
+                    return True
+                values: dict[str, Any] = {"status": states.ERROR,
+                                          "status_reason": NO_SUCH_CONTAINER,
+                                          "container_id": None}
+            else:
+                values = values_from_facts(facts)
+            changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+            if not changed:
+                return not count_only
+            db_api.container_update(ctx, row.uuid, changed, expected=expected)
+            LOG.debug("Container %s synced: %s", row.uuid, changed)
+            return True
+        except exception.NotFound:
+            return True
+        except exception.StaleUpdate:
+            # someone wrote in between; the caller re-reads (or the next pass does)
+            return False
