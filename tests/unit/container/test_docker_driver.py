@@ -1,0 +1,347 @@
+"""DockerDriver logic over a fake SDK client (no engine): image policy,
+delete idempotence, argument handling and the event stream's life cycle.
+The real engine is exercised in tests/functional/test_docker_driver.py."""
+import threading
+
+import docker.errors
+import pytest
+import requests
+
+from zun.common import exception
+from zun.conf import CONF
+from zun.container.driver import base
+from zun.container.driver import docker as docker_driver
+
+UUID = "0b5c6d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e"
+INSPECT = {"Id": "cid", "State": {"Status": "created", "ExitCode": 0},
+           "Config": {"Labels": {base.LABEL_UUID: UUID, base.LABEL_PROJECT: "p"}}}
+
+
+def not_found(cls=docker.errors.NotFound, text="No such container"):
+    response = requests.Response()
+    response.status_code = 404
+    return cls(text, response=response, explanation=text)
+
+
+class FakeAPI:
+    """Records calls; behaviour is set per test through attributes."""
+
+    api_version = "1.41"
+
+    def __init__(self):
+        self.calls = []
+        self.local_images = set()
+        self.remove_error = None
+        self.logs_output = b""
+        self.event_stream = None
+
+    def inspect_image(self, ref):
+        self.calls.append(("inspect_image", ref))
+        if ref not in self.local_images:
+            raise not_found(docker.errors.ImageNotFound, "No such image")
+        return {"Id": "img"}
+
+    def remove_container(self, cid, v=False, force=False):
+        self.calls.append(("remove", cid, v, force))
+        if self.remove_error:
+            raise self.remove_error
+
+    def logs(self, cid, **kwargs):
+        self.calls.append(("logs", cid, kwargs))
+        return self.logs_output
+
+    def events(self, **kwargs):
+        self.calls.append(("events", kwargs))
+        return self.event_stream
+
+
+class FakeImages:
+    def __init__(self, api, pull_error=None):
+        self.api = api
+        self.pull_error = pull_error
+
+    def pull(self, ref):
+        self.api.calls.append(("pull", ref))
+        if self.pull_error:
+            raise self.pull_error
+        self.api.local_images.add(ref)
+
+
+class FakeContainers:
+    def __init__(self, api):
+        self.api = api
+
+    def create(self, **kwargs):
+        self.api.calls.append(("create", kwargs))
+
+        class Created:
+            attrs = INSPECT
+        return Created()
+
+
+class FakeClient:
+    def __init__(self, pull_error=None):
+        self.api = FakeAPI()
+        self.images = FakeImages(self.api, pull_error)
+        self.containers = FakeContainers(self.api)
+        self.closed = False
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def fake():
+    client = FakeClient()
+    driver = docker_driver.DockerDriver(api_url="unix:///fake.sock")
+    driver._client = client
+    return driver, client
+
+
+def spec(**kw):
+    kw.setdefault("image", "busybox")
+    return base.ContainerSpec(uuid=UUID, project_id="p", **kw)
+
+
+def test_identity():
+    driver = docker_driver.DockerDriver()
+    assert driver.name == "docker"
+    assert driver.capabilities == frozenset({
+        "create", "start", "stop", "reboot", "pause", "unpause", "kill", "delete",
+        "logs", "exec", "top", "stats", "update", "events"})
+    assert driver.capabilities <= base.ALL_CAPABILITIES
+
+
+# --- images -------------------------------------------------------------------
+def test_present_image_is_not_pulled(fake):
+    driver, client = fake
+    client.api.local_images.add("busybox:latest")
+    facts = driver.create(spec())
+    assert facts.uuid == UUID
+    assert ("pull", "busybox:latest") not in client.api.calls
+    created = [c for c in client.api.calls if c[0] == "create"][0][1]
+    assert created["image"] == "busybox:latest"
+    assert created["name"] == f"zun-{UUID}"
+
+
+def test_missing_image_is_pulled(fake):
+    driver, client = fake
+    driver.create(spec())
+    assert ("pull", "busybox:latest") in client.api.calls
+
+
+def test_always_pulls_even_when_present(fake):
+    driver, client = fake
+    client.api.local_images.add("busybox:latest")
+    driver.create(spec(image_pull_policy="always"))
+    assert ("pull", "busybox:latest") in client.api.calls
+
+
+def test_never_refuses_a_missing_image(fake):
+    driver, client = fake
+    with pytest.raises(exception.ImageNotFound) as info:
+        driver.create(spec(image_pull_policy="never"))
+    assert "not present on this host" in str(info.value)
+    assert not [c for c in client.api.calls if c[0] in ("pull", "create")]
+
+
+def test_failed_pull_is_image_not_found_with_short_reason(fake):
+    driver, client = fake
+    response = requests.Response()
+    response.status_code = 500
+    client.images.pull_error = docker.errors.APIError(
+        "500 Server Error", response=response,
+        explanation='Get "https://registry-1.docker.io/v2/": dial tcp: no such host')
+    with pytest.raises(exception.ImageNotFound) as info:
+        driver.create(spec(image="nosuch"))
+    message = str(info.value)
+    assert message.startswith("Image nosuch:latest could not be found: ")
+    assert "not present on this host and the pull failed: " in message
+    assert "no such host" in message
+
+
+def test_unreachable_engine_while_pulling_is_503(fake):
+    driver, client = fake
+    client.images.pull_error = requests.exceptions.ConnectionError("refused")
+    with pytest.raises(exception.ServiceUnavailable):
+        driver.create(spec())
+
+
+# --- delete ---------------------------------------------------------------------
+def test_delete_removes_with_volumes(fake):
+    driver, client = fake
+    driver.delete("cid", force=True)
+    assert ("remove", "cid", True, True) in client.api.calls
+
+
+def test_delete_of_vanished_container_is_a_no_op(fake):
+    driver, client = fake
+    client.api.remove_error = not_found()
+    assert driver.delete("cid") is None
+
+
+def test_delete_already_in_progress_is_a_no_op(fake):
+    driver, client = fake
+    response = requests.Response()
+    response.status_code = 409
+    text = "removal of container cid is already in progress"
+    client.api.remove_error = docker.errors.APIError(text, response=response, explanation=text)
+    assert driver.delete("cid") is None
+
+
+def test_delete_of_running_container_without_force_is_refused(fake):
+    driver, client = fake
+    response = requests.Response()
+    response.status_code = 409
+    text = "You cannot remove a running container cid. Stop the container first"
+    client.api.remove_error = docker.errors.APIError(text, response=response, explanation=text)
+    with pytest.raises(exception.RuntimeOperationFailed):
+        driver.delete("cid")
+
+
+# --- logs -----------------------------------------------------------------------
+@pytest.mark.parametrize("since,expected", [
+    (None, None), (1700000000, 1700000000), ("1700000000", 1700000000),
+    ("2023-11-14T22:13:20Z", 1700000000), ("2023-11-14T22:13:20", 1700000000),
+    ("2023-11-15T00:13:20+02:00", 1700000000),
+])
+def test_logs_arguments(fake, since, expected):
+    driver, client = fake
+    client.api.logs_output = b"ok \xff\n"
+    assert driver.logs("cid", tail="5", since=since) == "ok \ufffd\n"
+    kwargs = client.api.calls[-1][2]
+    assert kwargs["tail"] == 5
+    assert kwargs.get("since") == expected
+
+
+@pytest.mark.parametrize("kw", [{"tail": "ten"}, {"tail": -1}, {"since": "yesterday"}])
+def test_bad_logs_arguments_are_400(fake, kw):
+    driver, _ = fake
+    with pytest.raises(exception.InvalidValue):
+        driver.logs("cid", **kw)
+
+
+def test_logs_tail_all(fake):
+    driver, client = fake
+    driver.logs("cid")
+    assert client.api.calls[-1][2]["tail"] == "all"
+
+
+# --- events ---------------------------------------------------------------------
+class BlockingStream:
+    """Yields the given records, then blocks like a live stream until closed."""
+
+    def __init__(self, records, end_with=None):
+        self.records = list(records)
+        self.end_with = end_with
+        self.closed = threading.Event()
+
+    def __iter__(self):
+        yield from self.records
+        if self.end_with is not None:
+            raise self.end_with
+        self.closed.wait()
+
+    def close(self):
+        self.closed.set()
+
+
+def use_stream(monkeypatch, driver, stream):
+    client = FakeClient()
+    client.api.event_stream = stream
+    monkeypatch.setattr(driver, "_new_client", lambda pool_size=1: client)
+    return client
+
+
+def record(uuid, action):
+    return {"Type": "container", "Action": action,
+            "Actor": {"ID": "c", "Attributes": {base.LABEL_UUID: uuid} if uuid else {}},
+            "time": 1}
+
+
+def test_events_filter_and_stop(monkeypatch):
+    driver = docker_driver.DockerDriver(api_url="unix:///fake.sock")
+    stream = BlockingStream([record(UUID, "die"), record(None, "die"), record(UUID, "start")])
+    client = use_stream(monkeypatch, driver, stream)
+    stop = threading.Event()
+    seen = []
+    done = threading.Event()
+
+    def follow():
+        for event in driver.events(stop):
+            seen.append(event.action)
+        done.set()
+
+    worker = threading.Thread(target=follow, daemon=True)
+    worker.start()
+    stop.set()
+    worker.join(10)
+    assert done.is_set()
+    assert seen in (["die", "start"], ["die"], [])  # never the foreign record
+    assert stream.closed.is_set()
+    assert client.closed
+    kwargs = client.api.calls[0][1]
+    assert kwargs["filters"] == {"type": "container", "label": [base.LABEL_UUID]}
+
+
+def test_events_yield_ours_in_order(monkeypatch):
+    driver = docker_driver.DockerDriver(api_url="unix:///fake.sock")
+    stream = BlockingStream([record(UUID, "die"), record(None, "x"), record(UUID, "start")])
+    use_stream(monkeypatch, driver, stream)
+    stop = threading.Event()
+    events = driver.events(stop)
+    assert [next(events).action, next(events).action] == ["die", "start"]
+    stop.set()
+    assert list(events) == []
+
+
+def test_events_stream_end_is_docker_error(monkeypatch):
+    driver = docker_driver.DockerDriver(api_url="unix:///fake.sock")
+    stream = BlockingStream([record(UUID, "die")])
+    stream.closed.set()  # the engine hung up
+    use_stream(monkeypatch, driver, stream)
+    events = driver.events(threading.Event())
+    assert next(events).action == "die"
+    with pytest.raises(exception.DockerError) as info:
+        next(events)
+    assert "ended" in str(info.value)
+
+
+def test_events_broken_connection_is_docker_error(monkeypatch):
+    driver = docker_driver.DockerDriver(api_url="unix:///fake.sock")
+    stream = BlockingStream([], end_with=requests.exceptions.ChunkedEncodingError("reset"))
+    use_stream(monkeypatch, driver, stream)
+    with pytest.raises(exception.DockerError) as info:
+        list(driver.events(threading.Event()))
+    assert "broke" in str(info.value)
+
+
+def test_events_unreachable_engine_is_docker_error(monkeypatch):
+    driver = docker_driver.DockerDriver(api_url="unix:///nonexistent/docker.sock")
+    with pytest.raises(exception.DockerError) as info:
+        list(driver.events(threading.Event()))
+    assert "unreachable" in str(info.value)
+
+
+# --- unreachable engine ------------------------------------------------------------
+def test_unreachable_engine():
+    driver = docker_driver.DockerDriver(api_url="unix:///nonexistent/docker.sock")
+    assert driver.ping() is False
+    with pytest.raises(exception.ServiceUnavailable) as info:
+        driver.inspect("cid")
+    assert "unix:///nonexistent/docker.sock" in str(info.value)
+
+
+def test_execute_timeout_is_reported(monkeypatch, fake):
+    driver, client = fake
+    release = threading.Event()
+    client.api.exec_create = lambda cid, cmd, stdout, stderr: {"Id": "e1"}
+    client.api.exec_start = lambda exec_id: release.wait() and b""
+    CONF.set_override("execute_timeout", 1, group="docker")
+    try:
+        with pytest.raises(exception.RuntimeOperationFailed) as info:
+            driver.execute("cid", ["sleep", "100"])
+    finally:
+        CONF.clear_override("execute_timeout", group="docker")
+        release.set()
+    assert "did not finish within 1 s" in str(info.value)

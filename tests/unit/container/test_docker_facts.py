@@ -1,0 +1,277 @@
+"""Pure mappings of the docker driver: spec -> create kwargs, inspect ->
+facts, events, stats. No engine involved."""
+import datetime
+
+import pytest
+
+from zun.common import exception
+from zun.container.driver import base
+from zun.container.driver import docker_facts as facts
+
+UUID = "0b5c6d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e"
+
+
+def spec(**kw):
+    values = dict(uuid=UUID, project_id="proj", image="busybox")
+    values.update(kw)
+    return base.ContainerSpec(**values)
+
+
+# --- create -------------------------------------------------------------------
+def test_minimal_spec():
+    kwargs = facts.create_kwargs(spec())
+    assert kwargs == {
+        "image": "busybox:latest",
+        "name": f"zun-{UUID}",
+        "labels": {base.LABEL_UUID: UUID, base.LABEL_PROJECT: "proj"},
+        "environment": {},
+        "auto_remove": False,
+        "stdin_open": False,
+        "tty": False,
+    }
+
+
+def test_full_spec():
+    kwargs = facts.create_kwargs(spec(
+        command=["sh", "-c", "echo hi"], entrypoint=["/bin/env"],
+        environment={"A": "1"}, workdir="/tmp", labels={"team": "x"},
+        hostname="h1", memory_mib=64, cpu=0.5,
+        restart_policy={"Name": "on-failure", "MaximumRetryCount": "3"},
+        auto_remove=True, interactive=True, tty=True))
+    assert kwargs["command"] == ["sh", "-c", "echo hi"]
+    assert kwargs["entrypoint"] == ["/bin/env"]
+    assert kwargs["environment"] == {"A": "1"}
+    assert kwargs["working_dir"] == "/tmp"
+    assert kwargs["hostname"] == "h1"
+    assert kwargs["labels"] == {"team": "x", base.LABEL_UUID: UUID,
+                                base.LABEL_PROJECT: "proj"}
+    assert kwargs["mem_limit"] == "64m"
+    assert kwargs["memswap_limit"] == "64m"
+    assert kwargs["nano_cpus"] == 500_000_000
+    assert kwargs["restart_policy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
+    assert kwargs["auto_remove"] is True
+    assert kwargs["stdin_open"] is True
+    assert kwargs["tty"] is True
+
+
+def test_user_labels_cannot_forge_ownership():
+    kwargs = facts.create_kwargs(spec(labels={base.LABEL_UUID: "other"}))
+    assert kwargs["labels"][base.LABEL_UUID] == UUID
+
+
+@pytest.mark.parametrize("cpu,nanos", [(0.5, 500_000_000), (1, 1_000_000_000),
+                                       (0.1, 100_000_000), (2.25, 2_250_000_000)])
+def test_cpu_is_a_hard_cap(cpu, nanos):
+    assert facts.create_kwargs(spec(cpu=cpu))["nano_cpus"] == nanos
+
+
+@pytest.mark.parametrize("policy,expected", [
+    (None, None),
+    ({}, None),
+    ({"Name": "no"}, None),
+    ({"Name": "no", "MaximumRetryCount": "0"}, None),
+    ({"Name": "on-failure", "MaximumRetryCount": 2}, {"Name": "on-failure", "MaximumRetryCount": 2}),
+    ({"Name": "on-failure", "MaximumRetryCount": "5"}, {"Name": "on-failure", "MaximumRetryCount": 5}),
+    ({"Name": "on-failure"}, {"Name": "on-failure", "MaximumRetryCount": 0}),
+    ({"Name": "always", "MaximumRetryCount": "0"}, {"Name": "always", "MaximumRetryCount": 0}),
+    ({"Name": "unless-stopped"}, {"Name": "unless-stopped", "MaximumRetryCount": 0}),
+])
+def test_restart_policy(policy, expected):
+    assert facts.restart_policy(policy) == expected
+    kwargs = facts.create_kwargs(spec(restart_policy=policy))
+    assert kwargs.get("restart_policy") == expected
+
+
+@pytest.mark.parametrize("policy", [{"Name": "sometimes"},
+                                    {"Name": "on-failure", "MaximumRetryCount": "x"},
+                                    {"Name": "on-failure", "MaximumRetryCount": -1}])
+def test_bad_restart_policy_is_400(policy):
+    with pytest.raises(exception.InvalidValue) as info:
+        facts.restart_policy(policy)
+    assert info.value.code == 400
+    assert "restart_policy" in str(info.value)
+
+
+@pytest.mark.parametrize("ref,expected", [
+    ("busybox", "busybox:latest"),
+    ("busybox:local", "busybox:local"),
+    ("library/busybox", "library/busybox:latest"),
+    ("localhost:5000/busybox", "localhost:5000/busybox:latest"),
+    ("localhost:5000/busybox:1.36", "localhost:5000/busybox:1.36"),
+    ("busybox@sha256:" + "a" * 64, "busybox@sha256:" + "a" * 64),
+])
+def test_untagged_image_means_latest(ref, expected):
+    assert facts.normalize_image(ref) == expected
+
+
+@pytest.mark.parametrize("value,expected", [(None, "ifnotpresent"), ("", "ifnotpresent"),
+                                            ("always", "always"), ("Never", "never"),
+                                            ("ifnotpresent", "ifnotpresent")])
+def test_pull_policy(value, expected):
+    assert facts.pull_policy(value) == expected
+
+
+def test_unknown_pull_policy_is_400():
+    with pytest.raises(exception.InvalidValue) as info:
+        facts.pull_policy("sometimes")
+    assert "image_pull_policy" in str(info.value)
+
+
+def test_update_body():
+    assert facts.update_body(None, None) == {}
+    assert facts.update_body(0.5, None) == {"NanoCpus": 500_000_000}
+    assert facts.update_body(None, 32) == {"Memory": 32 * 2**20, "MemorySwap": 32 * 2**20}
+
+
+# --- inspect ------------------------------------------------------------------
+INSPECT = {
+    "Id": "abc123",
+    "RestartCount": 2,
+    "State": {"Status": "running", "Running": True, "Paused": False, "Pid": 4242,
+              "ExitCode": 0, "Error": "", "OOMKilled": False,
+              "StartedAt": "2024-05-01T10:11:12.123456789Z",
+              "FinishedAt": "0001-01-01T00:00:00Z"},
+    "Config": {"Labels": {base.LABEL_UUID: UUID, base.LABEL_PROJECT: "proj", "x": "y"},
+               "ExposedPorts": {"80/tcp": {}, "53/udp": {}, "53/tcp": {}}},
+    "NetworkSettings": {"Networks": {
+        "bridge": {"IPAddress": "172.17.0.2", "GlobalIPv6Address": ""},
+        "none": {"IPAddress": ""},
+        "v6net": {"IPAddress": "10.0.0.5", "GlobalIPv6Address": "fd00::5"}}},
+}
+
+
+def test_facts_from_running_container():
+    got = facts.facts_from_inspect(INSPECT)
+    assert got.container_id == "abc123"
+    assert got.uuid == UUID
+    assert got.project_id == "proj"
+    assert got.state == "running"
+    assert got.exit_code == 0
+    assert got.started_at == "2024-05-01T10:11:12.123456+00:00"
+    assert got.finished_at is None
+    assert got.pid == 4242
+    assert got.restart_count == 2
+    assert got.error is None
+    assert got.oom_killed is False
+    assert got.ports == [53, 80]
+    entry = {"addr": "172.17.0.2", "version": 4, "port": None, "subnet_id": None,
+             "preserve_on_delete": False}
+    assert got.addresses["bridge"] == [entry]
+    assert "none" not in got.addresses
+    assert [a["version"] for a in got.addresses["v6net"]] == [4, 6]
+
+
+def test_facts_from_oom_killed_container():
+    data = {"Id": "d", "State": {"Status": "exited", "ExitCode": 137, "OOMKilled": True,
+                                 "Pid": 0, "Error": "boom",
+                                 "StartedAt": "2024-05-01T10:00:00Z",
+                                 "FinishedAt": "2024-05-01T10:00:05.5Z"},
+            "Config": {"Labels": None}}
+    got = facts.facts_from_inspect(data)
+    assert (got.state, got.exit_code, got.oom_killed, got.pid) == ("exited", 137, True, None)
+    assert got.error == "boom"
+    assert got.uuid is None and got.project_id is None
+    assert got.finished_at == "2024-05-01T10:00:05.500000+00:00"
+    assert got.addresses == {} and got.ports == []
+
+
+@pytest.mark.parametrize("status", ["created", "running", "paused", "restarting",
+                                    "exited", "dead", "removing"])
+def test_every_docker_status_passes_through(status):
+    assert facts.facts_from_inspect({"Id": "x", "State": {"Status": status}}).state == status
+
+
+@pytest.mark.parametrize("value,expected", [
+    (None, None), ("", None), ("0001-01-01T00:00:00Z", None),
+    ("2024-01-02T03:04:05Z", "2024-01-02T03:04:05+00:00"),
+    ("2024-01-02T03:04:05.987654321Z", "2024-01-02T03:04:05.987654+00:00"),
+    ("2024-01-02T05:04:05+02:00", "2024-01-02T03:04:05+00:00"),
+    ("garbage", None),
+])
+def test_iso_time(value, expected):
+    assert facts.iso_time(value) == expected
+
+
+def test_iso_time_reads_back():
+    out = facts.iso_time("2024-01-02T03:04:05.1Z")
+    assert datetime.datetime.fromisoformat(out).tzinfo is not None
+
+
+# --- events -------------------------------------------------------------------
+def test_event_of_ours():
+    raw = {"Type": "container", "Action": "die", "id": "c1",
+           "Actor": {"ID": "c1", "Attributes": {base.LABEL_UUID: UUID, "exitCode": "0"}},
+           "time": 1700000000, "timeNano": 1700000000500000000}
+    event = facts.event_from_docker(raw)
+    assert event == base.RuntimeEvent(uuid=UUID, container_id="c1", action="die",
+                                      time=1700000000.5)
+
+
+def test_exec_event_verb_is_trimmed():
+    raw = {"Type": "container", "Action": "exec_start: sh -c ls",
+           "Actor": {"ID": "c1", "Attributes": {base.LABEL_UUID: UUID}}, "time": 5}
+    event = facts.event_from_docker(raw)
+    assert (event.action, event.time) == ("exec_start", 5.0)
+
+
+@pytest.mark.parametrize("raw", [
+    {"Type": "container", "Action": "die", "Actor": {"ID": "c", "Attributes": {}}},
+    {"Type": "network", "Action": "connect",
+     "Actor": {"ID": "n", "Attributes": {base.LABEL_UUID: UUID}}},
+])
+def test_foreign_events_are_dropped(raw):
+    assert facts.event_from_docker(raw) is None
+
+
+# --- stats --------------------------------------------------------------------
+SAMPLE = {
+    "name": f"/zun-{UUID}", "id": "abc",
+    "cpu_stats": {"cpu_usage": {"total_usage": 300_000_000}, "system_cpu_usage": 4_000_000_000,
+                  "online_cpus": 2},
+    "precpu_stats": {"cpu_usage": {"total_usage": 100_000_000}, "system_cpu_usage": 2_000_000_000},
+    "memory_stats": {"usage": 10 * 2**20, "limit": 64 * 2**20,
+                     "stats": {"total_inactive_file": 2 * 2**20}},
+    "blkio_stats": {"io_service_bytes_recursive": [
+        {"major": 8, "minor": 0, "op": "Read", "value": 100},
+        {"major": 8, "minor": 0, "op": "Write", "value": 40},
+        {"major": 8, "minor": 16, "op": "read", "value": 1},
+        {"major": 8, "minor": 0, "op": "Total", "value": 140}]},
+    "networks": {"eth0": {"rx_bytes": 486, "tx_bytes": 10}, "eth1": {"rx_bytes": 14, "tx_bytes": 0}},
+}
+
+
+def test_stats_summary():
+    out = facts.stats_summary(SAMPLE)
+    assert set(out) == set(facts.STATS_KEYS)
+    assert out["CONTAINER"] == f"zun-{UUID}"
+    # 0.2 s of CPU over 2 s of host time on 2 CPUs = 20 % of one core
+    assert out["CPU %"] == 20.0
+    assert out["MEM USAGE(MiB)"] == 8.0
+    assert out["MEM LIMIT(MiB)"] == 64.0
+    assert out["MEM %"] == 12.5
+    assert out["BLOCK I/O(B)"] == "101/40"
+    assert out["NET I/O(B)"] == "500/10"
+
+
+def test_stats_rounding_and_cgroup_v2():
+    sample = {"memory_stats": {"usage": 1_000_000, "limit": 3 * 2**20,
+                               "stats": {"inactive_file": 1}}}
+    out = facts.stats_summary(sample, container="c")
+    assert out["MEM USAGE(MiB)"] == round(999_999 / 2**20, 3)
+    assert out["MEM %"] == round(999_999 / (3 * 2**20) * 100, 3)
+    assert out["CONTAINER"] == "c"
+
+
+def test_stats_of_a_stopped_container_are_zeros():
+    out = facts.stats_summary({"name": "/x", "cpu_stats": {}, "precpu_stats": {},
+                               "memory_stats": {}, "blkio_stats": {}})
+    assert out == {"CONTAINER": "x", "CPU %": 0.0, "MEM USAGE(MiB)": 0.0,
+                   "MEM LIMIT(MiB)": 0.0, "MEM %": 0.0, "BLOCK I/O(B)": "0/0",
+                   "NET I/O(B)": "0/0"}
+
+
+def test_cpu_percent_counts_percpu_when_online_missing():
+    sample = {"cpu_stats": {"cpu_usage": {"total_usage": 20, "percpu_usage": [1, 1, 1, 1]},
+                            "system_cpu_usage": 200},
+              "precpu_stats": {"cpu_usage": {"total_usage": 10}, "system_cpu_usage": 100}}
+    assert facts.cpu_percent(sample) == 40.0

@@ -1,0 +1,74 @@
+"""The rkt placeholder: loads, claims nothing, refuses everything clearly."""
+import threading
+
+import pytest
+
+from zun.common import exception
+from zun.container.driver import base
+from zun.container.driver import rkt
+
+SPEC = base.ContainerSpec(uuid="u1", project_id="p1", image="busybox")
+
+REFUSED = [
+    ("create", lambda d: d.create(SPEC)),
+    ("start", lambda d: d.start("c")),
+    ("stop", lambda d: d.stop("c", timeout=1)),
+    ("reboot", lambda d: d.reboot("c")),
+    ("pause", lambda d: d.pause("c")),
+    ("unpause", lambda d: d.unpause("c")),
+    ("kill", lambda d: d.kill("c", "SIGTERM")),
+    ("delete", lambda d: d.delete("c", force=True)),
+    ("update", lambda d: d.update("c", cpu=1.0, memory_mib=64)),
+    ("inspect", lambda d: d.inspect("c")),
+    ("logs", lambda d: d.logs("c")),
+    ("exec", lambda d: d.execute("c", ["ls"])),
+    ("top", lambda d: d.top("c")),
+    ("stats", lambda d: d.stats("c")),
+]
+
+
+@pytest.mark.parametrize("operation,call", REFUSED, ids=[op for op, _ in REFUSED])
+def test_operation_is_refused_with_a_clear_400(operation, call):
+    with pytest.raises(exception.UnsupportedOperation) as info:
+        call(rkt.RktDriver())
+    err = info.value
+    assert err.code == 400
+    assert "'rkt'" in str(err)
+    assert f"'{operation}'" in str(err)
+
+
+def test_every_abstract_method_is_covered():
+    abstract = set(base.ContainerDriver.__abstractmethods__)
+    probes = {"list_containers", "events", "ping"}
+    tested = {op for op, _ in REFUSED} - {"exec"} | {"execute"}
+    assert abstract == tested | probes
+
+
+def test_identity_and_capabilities():
+    driver = rkt.RktDriver()
+    assert driver.name == "rkt"
+    assert driver.capabilities == frozenset()
+
+
+def test_probes_answer_without_a_runtime():
+    driver = rkt.RktDriver()
+    assert driver.list_containers() == []
+    assert driver.ping() is True
+
+
+def test_events_yield_nothing_and_return_once_stopped():
+    stop = threading.Event()
+    seen = []
+    finished = threading.Event()
+
+    def follow():
+        seen.extend(rkt.RktDriver().events(stop))
+        finished.set()
+
+    worker = threading.Thread(target=follow, daemon=True)
+    worker.start()
+    assert not finished.wait(0.05)  # blocks while stop is clear
+    stop.set()
+    worker.join(10)
+    assert finished.is_set()
+    assert seen == []

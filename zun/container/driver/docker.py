@@ -1,0 +1,364 @@
+"""The Docker driver: zun's container operations on a Docker engine.
+
+One SDK client (a pooled HTTP session) is shared by every compute thread;
+the event stream gets a client of its own because it holds its connection
+open for as long as it runs. The client is created on first use so that the
+compute agent starts, and reports the runtime as down, while Docker is away.
+Data mapping lives in ``docker_facts`` and the error table in
+``docker_errors``; this module only talks to the engine.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime
+import threading
+from typing import Any, Iterator
+
+import docker
+import docker.errors
+from oslo_log import log as logging
+
+from zun.common import exception
+from zun.conf import CONF
+from zun.container.driver import base
+from zun.container.driver import docker_errors
+from zun.container.driver import docker_facts
+
+LOG = logging.getLogger(__name__)
+
+# Connections kept per pool: enough for every compute worker plus the
+# periodic sync, so concurrent calls do not queue behind each other.
+_POOL_HEADROOM = 4
+
+
+class DockerDriver(base.ContainerDriver):
+    """Runs zun containers on the Docker engine at ``[docker] api_url``."""
+
+    name = "docker"
+    capabilities = frozenset({
+        "create", "start", "stop", "reboot", "pause", "unpause", "kill",
+        "delete", "logs", "exec", "top", "stats", "update", "events",
+    })
+
+    def __init__(self, api_url: str | None = None, timeout: int | None = None) -> None:
+        # Arguments exist for tests and tools; the agent relies on CONF.
+        self._url = api_url or CONF.docker.api_url
+        self._timeout = timeout or CONF.docker.default_timeout
+        self._lock = threading.Lock()
+        self._client: docker.DockerClient | None = None
+
+    # --- engine access ------------------------------------------------------
+    def _new_client(self, pool_size: int = 1) -> docker.DockerClient:
+        known = self._client.api.api_version if self._client else None
+        try:
+            return docker.DockerClient(base_url=self._url, timeout=self._timeout,
+                                       max_pool_size=pool_size, version=known)
+        except docker.errors.DockerException as err:
+            # The SDK asks the engine for its API version on construction.
+            raise exception.ServiceUnavailable(
+                reason=f"Docker engine unreachable at {self._url}: "
+                       f"{docker_errors.short(err)}") from err
+
+    @property
+    def _docker(self) -> docker.DockerClient:
+        """The shared client, created once under a lock."""
+        client = self._client
+        if client is None:
+            with self._lock:
+                if self._client is None:
+                    size = CONF.compute.workers + _POOL_HEADROOM
+                    self._client = self._new_client(pool_size=size)
+                client = self._client
+        return client
+
+    @property
+    def _api(self) -> docker.APIClient:
+        return self._docker.api
+
+    def _errors(self, container_id: str | None = None,
+                image: str | None = None) -> contextlib.AbstractContextManager[None]:
+        return docker_errors.translate(self._url, container_id, image)
+
+    def close(self) -> None:
+        """Drop pooled connections (tests, shutdown)."""
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    # --- images -------------------------------------------------------------
+    def _image_present(self, ref: str) -> bool:
+        with self._errors():
+            try:
+                self._api.inspect_image(ref)
+            except docker.errors.NotFound:
+                return False
+        return True
+
+    def _pull(self, ref: str, why: str) -> None:
+        """Pull ``ref``; any refusal becomes ImageNotFound saying ``why`` we pulled."""
+        LOG.info("Pulling image %s (%s)", ref, why)
+        with self._errors():
+            try:
+                self._docker.images.pull(ref)
+            except docker.errors.APIError as err:
+                raise exception.ImageNotFound(
+                    image=ref, reason=f"{why} and the pull failed: "
+                                      f"{docker_errors.explanation(err)}") from err
+            except docker.errors.DockerException as err:
+                raise exception.ImageNotFound(
+                    image=ref, reason=f"{why} and the pull failed: "
+                                      f"{docker_errors.short(err)}") from err
+
+    def _ensure_image(self, ref: str, policy: str) -> None:
+        if policy == "always":
+            self._pull(ref, "image_pull_policy is 'always'")
+            return
+        if self._image_present(ref):
+            return
+        if policy == "never":
+            raise exception.ImageNotFound(
+                image=ref, reason="not present on this host and "
+                                  "image_pull_policy is 'never'")
+        self._pull(ref, "not present on this host")
+
+    # --- lifecycle ----------------------------------------------------------
+    def create(self, spec: base.ContainerSpec) -> base.RuntimeFacts:
+        kwargs = docker_facts.create_kwargs(spec)
+        image = kwargs["image"]
+        self._ensure_image(image, docker_facts.pull_policy(spec.image_pull_policy))
+        with self._errors(image=image):
+            container = self._docker.containers.create(**kwargs)
+        return docker_facts.facts_from_inspect(container.attrs)
+
+    def start(self, container_id: str) -> base.RuntimeFacts:
+        with self._errors(container_id):
+            self._api.start(container_id)
+        return self.inspect(container_id)
+
+    def stop(self, container_id: str, timeout: int | None = None) -> base.RuntimeFacts:
+        grace = CONF.docker.stop_timeout if timeout is None else int(timeout)
+        with self._errors(container_id):
+            self._api.stop(container_id, timeout=grace)
+        return self.inspect(container_id)
+
+    def reboot(self, container_id: str, timeout: int | None = None) -> base.RuntimeFacts:
+        grace = CONF.docker.stop_timeout if timeout is None else int(timeout)
+        with self._errors(container_id):
+            self._api.restart(container_id, timeout=grace)
+        return self.inspect(container_id)
+
+    def pause(self, container_id: str) -> base.RuntimeFacts:
+        with self._errors(container_id):
+            self._api.pause(container_id)
+        return self.inspect(container_id)
+
+    def unpause(self, container_id: str) -> base.RuntimeFacts:
+        with self._errors(container_id):
+            self._api.unpause(container_id)
+        return self.inspect(container_id)
+
+    def kill(self, container_id: str, signal: str | None = None) -> base.RuntimeFacts:
+        with self._errors(container_id):
+            self._api.kill(container_id, signal=str(signal) if signal else "SIGKILL")
+        return self.inspect(container_id)
+
+    def delete(self, container_id: str, force: bool = False) -> None:
+        try:
+            with self._errors(container_id):
+                # v=True: anonymous volumes die with the container, or they leak.
+                self._api.remove_container(container_id, v=True, force=force)
+        except exception.RuntimeContainerNotFound:
+            LOG.debug("Container %s already gone", container_id)
+        except exception.RuntimeOperationFailed as err:
+            # auto_remove (or a concurrent delete) is already removing it.
+            if "already in progress" not in str(err):
+                raise
+
+    def update(self, container_id: str, cpu: float | None = None,
+               memory_mib: int | None = None) -> None:
+        body = docker_facts.update_body(cpu, memory_mib)
+        if not body:
+            return
+        api = self._api
+        with self._errors(container_id):
+            # The SDK's update_container cannot send NanoCpus; post the body as is.
+            response = api._post_json(api._url("/containers/{0}/update", container_id),
+                                      data=body)
+            api._result(response, True)
+
+    # --- reads --------------------------------------------------------------
+    def inspect(self, container_id: str) -> base.RuntimeFacts:
+        with self._errors(container_id):
+            data = self._api.inspect_container(container_id)
+        return docker_facts.facts_from_inspect(data)
+
+    def list_containers(self) -> list[base.RuntimeFacts]:
+        with self._errors():
+            summaries = self._api.containers(all=True, filters={"label": base.LABEL_UUID})
+        facts = []
+        for summary in summaries:
+            try:
+                facts.append(self.inspect(summary["Id"]))
+            except exception.RuntimeContainerNotFound:
+                continue  # removed between the listing and the inspect
+        return facts
+
+    def logs(self, container_id: str, stdout: bool = True, stderr: bool = True,
+             timestamps: bool = False, tail: str | int = "all",
+             since: str | int | None = None) -> str:
+        kwargs: dict[str, Any] = {"stdout": stdout, "stderr": stderr,
+                                  "timestamps": timestamps, "tail": _tail(tail)}
+        since_epoch = _since(since)
+        if since_epoch:
+            kwargs["since"] = since_epoch
+        with self._errors(container_id):
+            raw = self._api.logs(container_id, **kwargs)
+        return _text(raw)
+
+    def execute(self, container_id: str, command: list[str]) -> tuple[str, int]:
+        api = self._api
+        with self._errors(container_id):
+            exec_id = api.exec_create(container_id, command, stdout=True, stderr=True)["Id"]
+        output = self._exec_start(container_id, exec_id)
+        with self._errors(container_id):
+            code = api.exec_inspect(exec_id).get("ExitCode")
+        return output, int(code) if code is not None else -1
+
+    def _exec_start(self, container_id: str, exec_id: str) -> str:
+        """Collect the exec's output, giving up after ``execute_timeout``.
+
+        The SDK reads exec output without any timeout, so the read runs in a
+        helper thread we can stop waiting for; the command itself keeps
+        running in the container until it ends.
+        """
+        result: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                result["output"] = self._api.exec_start(exec_id)
+            except Exception as err:  # handed to the caller below
+                result["error"] = err
+
+        limit = CONF.docker.execute_timeout
+        worker = threading.Thread(target=run, name=f"zun-exec-{exec_id[:12]}", daemon=True)
+        worker.start()
+        worker.join(limit)
+        if worker.is_alive():
+            raise exception.RuntimeOperationFailed(
+                reason=f"Command in container {container_id} did not finish "
+                       f"within {limit} s; it may still be running.")
+        if "error" in result:
+            with self._errors(container_id):
+                raise result["error"]
+        return _text(result.get("output"))
+
+    def top(self, container_id: str, ps_args: str | None = None) -> dict[str, Any]:
+        with self._errors(container_id):
+            return self._api.top(container_id, ps_args=ps_args or None)
+
+    def stats(self, container_id: str) -> dict[str, Any]:
+        with self._errors(container_id):
+            sample = self._api.stats(container_id, stream=False)
+        return docker_facts.stats_summary(sample)
+
+    def ping(self) -> bool:
+        try:
+            with self._errors():
+                return bool(self._api.ping())
+        except exception.ZunException as err:
+            LOG.warning("Docker engine at %s does not answer: %s", self._url, err)
+            return False
+
+    # --- events -------------------------------------------------------------
+    def events(self, stop: threading.Event) -> Iterator[base.RuntimeEvent]:
+        """Follow Docker's event stream on a dedicated connection.
+
+        A watcher thread closes the connection as soon as ``stop`` is set, so
+        the blocked read returns at once. Every failure is a DockerError: the
+        caller's answer to all of them is the same (reconnect, reconcile).
+        """
+        try:
+            client = self._new_client()
+            with self._errors():
+                stream = client.api.events(
+                    decode=True, filters={"type": "container", "label": [base.LABEL_UUID]})
+        except exception.ZunException as err:
+            raise exception.DockerError(error_msg=f"cannot follow events: {err}") from err
+        done = threading.Event()
+        watcher = threading.Thread(target=_close_when, args=(stop, done, stream),
+                                   name="zun-docker-events-watcher", daemon=True)
+        watcher.start()
+        try:
+            for raw in stream:
+                if stop.is_set():
+                    return
+                event = docker_facts.event_from_docker(raw)
+                if event is not None:
+                    yield event
+        except docker_errors.ENGINE_ERRORS as err:
+            if stop.is_set():
+                return
+            raise exception.DockerError(
+                error_msg=f"event stream from {self._url} broke: "
+                          f"{docker_errors.short(err)}") from err
+        finally:
+            done.set()
+            _close_quietly(stream)
+            client.close()
+        if not stop.is_set():
+            raise exception.DockerError(error_msg=f"event stream from {self._url} ended")
+
+
+def _close_when(stop: threading.Event, done: threading.Event, stream: Any) -> None:
+    """Close ``stream`` once ``stop`` is set; quit if the reader finished first."""
+    while not stop.wait(0.2):
+        if done.is_set():
+            return
+    _close_quietly(stream)
+
+
+def _close_quietly(stream: Any) -> None:
+    try:
+        stream.close()
+    except Exception:  # already closed, or closed by the other thread
+        LOG.debug("Event stream close raised", exc_info=True)
+
+
+def _text(raw: bytes | str | None) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", errors="replace")
+    return str(raw)
+
+
+def _tail(tail: str | int) -> str | int:
+    """Docker takes "all" or a line count; anything else is a 400."""
+    if tail in (None, "", "all"):
+        return "all"
+    try:
+        lines = int(tail)
+    except (TypeError, ValueError):
+        raise exception.InvalidValue(value=tail, field="tail")
+    if lines < 0:
+        raise exception.InvalidValue(value=tail, field="tail")
+    return lines
+
+
+def _since(since: str | int | None) -> int | None:
+    """Epoch seconds from an int or an ISO 8601 string (naive means UTC)."""
+    if since in (None, ""):
+        return None
+    if isinstance(since, (int, float)):
+        return int(since)
+    text = str(since).strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        when = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise exception.InvalidValue(value=since, field="since")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return int(when.timestamp())

@@ -1,0 +1,302 @@
+"""Pure translations between zun's driver-neutral types and Docker's data.
+
+Kept free of I/O so that every rule (limits, restart policy, state, times,
+usage arithmetic) is unit-tested without an engine; ``docker.py`` only moves
+data between these functions and the SDK.
+"""
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any
+
+from zun.common import exception
+from zun.container.driver import base
+
+NAME_PREFIX = "zun-"
+MIB = 1024 * 1024
+PULL_POLICIES = ("always", "ifnotpresent", "never")
+DEFAULT_PULL_POLICY = "ifnotpresent"
+
+# Docker writes this for "never happened" (e.g. FinishedAt of a running container).
+_ZERO_TIME_YEAR = 1
+_FRACTION = re.compile(r"(\.\d{1,6})\d*")
+
+
+def container_name(uuid: str) -> str:
+    """The runtime name: lets an operator map `docker ps` back to zun."""
+    return NAME_PREFIX + uuid
+
+
+def normalize_image(ref: str) -> str:
+    """Add ``:latest`` to an untagged reference, as Docker itself assumes.
+
+    A ``:`` before the last ``/`` is a registry port, not a tag; digest
+    references are already exact and stay as they are.
+    """
+    if "@" in ref:
+        return ref
+    if ":" in ref.rsplit("/", 1)[-1]:
+        return ref
+    return ref + ":latest"
+
+
+def pull_policy(value: str | None) -> str:
+    """Validate the policy so a typo is a 400, not a silent default."""
+    if value is None or value == "":
+        return DEFAULT_PULL_POLICY
+    policy = value.lower()
+    if policy not in PULL_POLICIES:
+        raise exception.InvalidValue(value=value, field="image_pull_policy")
+    return policy
+
+
+def restart_policy(policy: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Docker's RestartPolicy, or None for "never restart".
+
+    The retry count may come from the API as a string ("on-failure:3" split
+    by the client), hence the int conversion.
+    """
+    if not policy:
+        return None
+    name = policy.get("Name") or "no"
+    if name == "no":
+        return None
+    if name not in ("on-failure", "always", "unless-stopped"):
+        raise exception.InvalidValue(value=name, field="restart_policy")
+    raw = policy.get("MaximumRetryCount") or 0
+    try:
+        retries = int(raw)
+    except (TypeError, ValueError):
+        raise exception.InvalidValue(value=raw, field="restart_policy")
+    if retries < 0:
+        raise exception.InvalidValue(value=raw, field="restart_policy")
+    if name != "on-failure":
+        retries = 0
+    return {"Name": name, "MaximumRetryCount": retries}
+
+
+def memory_limits(memory_mib: int | None) -> dict[str, str]:
+    """mem_limit plus an equal swap limit.
+
+    Setting memswap equal to the limit makes the limit a hard cap (no escape
+    into swap) and lets an update lower the limit: Docker refuses a memory
+    limit above the existing memswap limit.
+    """
+    if not memory_mib:
+        return {}
+    value = f"{int(memory_mib)}m"
+    return {"mem_limit": value, "memswap_limit": value}
+
+
+def nano_cpus(cpu: float | None) -> int | None:
+    """A real CPU cap (0.5 = half a core), unlike relative cpu_shares."""
+    if not cpu:
+        return None
+    return int(round(cpu * 1e9))
+
+
+def create_kwargs(spec: base.ContainerSpec) -> dict[str, Any]:
+    """Keyword arguments for ``DockerClient.containers.create``."""
+    labels = dict(spec.labels or {})
+    labels[base.LABEL_UUID] = spec.uuid
+    labels[base.LABEL_PROJECT] = spec.project_id or ""
+    kwargs: dict[str, Any] = {
+        "image": normalize_image(spec.image),
+        "name": container_name(spec.uuid),
+        "labels": labels,
+        "environment": dict(spec.environment or {}),
+        "auto_remove": bool(spec.auto_remove),
+        "stdin_open": bool(spec.interactive),
+        "tty": bool(spec.tty),
+    }
+    optional = {
+        "command": spec.command or None,
+        "entrypoint": spec.entrypoint or None,
+        "working_dir": spec.workdir or None,
+        "hostname": spec.hostname or None,
+        "nano_cpus": nano_cpus(spec.cpu),
+        "restart_policy": restart_policy(spec.restart_policy),
+    }
+    kwargs.update({k: v for k, v in optional.items() if v is not None})
+    kwargs.update(memory_limits(spec.memory_mib))
+    return kwargs
+
+
+def update_body(cpu: float | None, memory_mib: int | None) -> dict[str, Any]:
+    """JSON body of POST /containers/{id}/update.
+
+    Raw API fields because the SDK's update_container cannot set NanoCpus,
+    and Docker refuses CpuQuota on a container created with NanoCpus.
+    """
+    body: dict[str, Any] = {}
+    nanos = nano_cpus(cpu)
+    if nanos:
+        body["NanoCpus"] = nanos
+    if memory_mib:
+        body["Memory"] = int(memory_mib) * MIB
+        body["MemorySwap"] = int(memory_mib) * MIB
+    return body
+
+
+def iso_time(value: str | None) -> str | None:
+    """Docker's RFC 3339 nanosecond time as an ISO 8601 UTC string, or None.
+
+    Output is ``datetime.isoformat()`` at microsecond precision with
+    ``+00:00``, which every Python ``fromisoformat`` can read back.
+    """
+    if not value:
+        return None
+    text = _FRACTION.sub(r"\1", value.strip())
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        when = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if when.year <= _ZERO_TIME_YEAR:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return when.astimezone(datetime.timezone.utc).isoformat()
+
+
+def _addresses(networks: dict[str, Any] | None) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for net_name, net in (networks or {}).items():
+        entries = []
+        for key, version in (("IPAddress", 4), ("GlobalIPv6Address", 6)):
+            addr = (net or {}).get(key)
+            if addr:
+                entries.append({"addr": addr, "version": version, "port": None,
+                                "subnet_id": None, "preserve_on_delete": False})
+        if entries:
+            out[net_name] = entries
+    return out
+
+
+def _ports(exposed: dict[str, Any] | None) -> list[int]:
+    ports = set()
+    for key in exposed or {}:
+        number = str(key).split("/", 1)[0]
+        if number.isdigit():
+            ports.add(int(number))
+    return sorted(ports)
+
+
+def facts_from_inspect(data: dict[str, Any]) -> base.RuntimeFacts:
+    """RuntimeFacts from ``docker inspect`` output."""
+    state = data.get("State") or {}
+    config = data.get("Config") or {}
+    labels = config.get("Labels") or {}
+    networks = (data.get("NetworkSettings") or {}).get("Networks")
+    exit_code = state.get("ExitCode")
+    return base.RuntimeFacts(
+        container_id=data.get("Id", ""),
+        uuid=labels.get(base.LABEL_UUID),
+        state=(state.get("Status") or "unknown").lower(),
+        exit_code=int(exit_code) if exit_code is not None else None,
+        started_at=iso_time(state.get("StartedAt")),
+        finished_at=iso_time(state.get("FinishedAt")),
+        oom_killed=bool(state.get("OOMKilled")),
+        restart_count=int(data.get("RestartCount") or 0),
+        error=state.get("Error") or None,
+        pid=state.get("Pid") or None,
+        addresses=_addresses(networks),
+        ports=_ports(config.get("ExposedPorts")),
+        project_id=labels.get(base.LABEL_PROJECT) or None,
+    )
+
+
+def event_from_docker(raw: dict[str, Any]) -> base.RuntimeEvent | None:
+    """A RuntimeEvent from one decoded /events record; None if not ours.
+
+    Verbs such as ``exec_start: sh -c ...`` keep only the part before ':'.
+    """
+    if (raw.get("Type") or "container") != "container":
+        return None
+    actor = raw.get("Actor") or {}
+    attributes = actor.get("Attributes") or {}
+    uuid = attributes.get(base.LABEL_UUID)
+    if not uuid:
+        return None
+    action = (raw.get("Action") or raw.get("status") or "").split(":", 1)[0].strip()
+    if raw.get("timeNano"):
+        when = int(raw["timeNano"]) / 1e9
+    else:
+        when = float(raw.get("time") or 0)
+    return base.RuntimeEvent(uuid=uuid, container_id=actor.get("ID") or raw.get("id", ""),
+                             action=action, time=when)
+
+
+# --- stats ---------------------------------------------------------------------
+STATS_KEYS = ("CONTAINER", "CPU %", "MEM USAGE(MiB)", "MEM LIMIT(MiB)", "MEM %",
+              "BLOCK I/O(B)", "NET I/O(B)")
+
+
+def cpu_percent(sample: dict[str, Any]) -> float:
+    """CPU use over the sample window, as `docker stats` computes it.
+
+    100 % is one full core; the host-wide delta is scaled by online CPUs.
+    """
+    cpu = sample.get("cpu_stats") or {}
+    pre = sample.get("precpu_stats") or {}
+    usage = (cpu.get("cpu_usage") or {})
+    pre_usage = (pre.get("cpu_usage") or {})
+    cpu_delta = (usage.get("total_usage") or 0) - (pre_usage.get("total_usage") or 0)
+    system_delta = (cpu.get("system_cpu_usage") or 0) - (pre.get("system_cpu_usage") or 0)
+    online = cpu.get("online_cpus") or len(usage.get("percpu_usage") or []) or 1
+    if cpu_delta <= 0 or system_delta <= 0:
+        return 0.0
+    return cpu_delta / system_delta * online * 100.0
+
+
+def memory_usage(sample: dict[str, Any]) -> float:
+    """Bytes in use minus reclaimable page cache, as `docker stats` shows."""
+    mem = sample.get("memory_stats") or {}
+    usage = mem.get("usage") or 0
+    detail = mem.get("stats") or {}
+    # cgroup v1 reports total_inactive_file, v2 inactive_file.
+    for key in ("total_inactive_file", "inactive_file"):
+        inactive = detail.get(key)
+        if inactive is not None and inactive < usage:
+            return float(usage - inactive)
+    return float(usage)
+
+
+def _block_io(sample: dict[str, Any]) -> tuple[int, int]:
+    read = write = 0
+    entries = (sample.get("blkio_stats") or {}).get("io_service_bytes_recursive") or []
+    for entry in entries:
+        op = str(entry.get("op", "")).lower()
+        if op == "read":
+            read += entry.get("value") or 0
+        elif op == "write":
+            write += entry.get("value") or 0
+    return read, write
+
+
+def _net_io(sample: dict[str, Any]) -> tuple[int, int]:
+    rx = tx = 0
+    for net in (sample.get("networks") or {}).values():
+        rx += net.get("rx_bytes") or 0
+        tx += net.get("tx_bytes") or 0
+    return rx, tx
+
+
+def stats_summary(sample: dict[str, Any], container: str | None = None) -> dict[str, Any]:
+    """The seven values the zun CLI prints, from one Docker stats sample."""
+    usage = memory_usage(sample)
+    limit = float((sample.get("memory_stats") or {}).get("limit") or 0)
+    read, write = _block_io(sample)
+    rx, tx = _net_io(sample)
+    name = container or (sample.get("name") or "").lstrip("/") or sample.get("id", "")
+    return {
+        "CONTAINER": name,
+        "CPU %": round(cpu_percent(sample), 3),
+        "MEM USAGE(MiB)": round(usage / MIB, 3),
+        "MEM LIMIT(MiB)": round(limit / MIB, 3),
+        "MEM %": round(usage / limit * 100.0, 3) if limit else 0.0,
+        "BLOCK I/O(B)": f"{read}/{write}",
+        "NET I/O(B)": f"{rx}/{tx}",
+    }

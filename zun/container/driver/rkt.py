@@ -1,0 +1,82 @@
+"""The rkt driver: a placeholder that loads and refuses every operation.
+
+rkt is discontinued and no zun host runs it, but ``container_driver = rkt``
+is an accepted setting. Such a host reports no capabilities, so the API
+refuses actions before sending them; anything that still reaches this driver
+fails with a 400 naming the driver and the operation, never a traceback.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Iterator, NoReturn
+
+from zun.common import exception
+from zun.container.driver import base
+
+
+class RktDriver(base.ContainerDriver):
+    """Answers the read-only probes (ping, list, events) and refuses the rest."""
+
+    name = "rkt"
+    capabilities: frozenset[str] = frozenset()
+
+    def _unsupported(self, operation: str) -> NoReturn:
+        raise exception.UnsupportedOperation(driver=self.name, operation=operation)
+
+    def create(self, spec: base.ContainerSpec) -> base.RuntimeFacts:
+        self._unsupported("create")
+
+    def start(self, container_id: str) -> base.RuntimeFacts:
+        self._unsupported("start")
+
+    def stop(self, container_id: str, timeout: int | None = None) -> base.RuntimeFacts:
+        self._unsupported("stop")
+
+    def reboot(self, container_id: str, timeout: int | None = None) -> base.RuntimeFacts:
+        self._unsupported("reboot")
+
+    def pause(self, container_id: str) -> base.RuntimeFacts:
+        self._unsupported("pause")
+
+    def unpause(self, container_id: str) -> base.RuntimeFacts:
+        self._unsupported("unpause")
+
+    def kill(self, container_id: str, signal: str | None = None) -> base.RuntimeFacts:
+        self._unsupported("kill")
+
+    def delete(self, container_id: str, force: bool = False) -> None:
+        self._unsupported("delete")
+
+    def update(self, container_id: str, cpu: float | None = None,
+               memory_mib: int | None = None) -> None:
+        self._unsupported("update")
+
+    def inspect(self, container_id: str) -> base.RuntimeFacts:
+        self._unsupported("inspect")
+
+    def list_containers(self) -> list[base.RuntimeFacts]:
+        # Nothing runs under rkt, so the periodic sync finds nothing to do.
+        return []
+
+    def logs(self, container_id: str, stdout: bool = True, stderr: bool = True,
+             timestamps: bool = False, tail: str | int = "all",
+             since: str | int | None = None) -> str:
+        self._unsupported("logs")
+
+    def execute(self, container_id: str, command: list[str]) -> tuple[str, int]:
+        self._unsupported("exec")
+
+    def top(self, container_id: str, ps_args: str | None = None) -> dict[str, Any]:
+        self._unsupported("top")
+
+    def stats(self, container_id: str) -> dict[str, Any]:
+        self._unsupported("stats")
+
+    def events(self, stop: threading.Event) -> Iterator[base.RuntimeEvent]:
+        # No events ever happen; block so the caller's loop does not spin.
+        stop.wait()
+        return
+        yield  # pragma: no cover - makes this a generator
+
+    def ping(self) -> bool:
+        return True
