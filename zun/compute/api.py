@@ -104,6 +104,9 @@ class API:
         values = dict(values)
         values.setdefault("uuid", uuidutils.generate_uuid())
         requested_host = values.pop("host", None)
+        # scheduling inputs, not container columns
+        for key in ("nets", "mounts", "hints", "availability_zone", "registry"):
+            values.pop(key, None)
         try:
             service = scheduler.select_host(context, "create", requested_host)
         except exception.NoValidHost as exc:

@@ -234,4 +234,9 @@ class Manager:
 
     def container_stats(self, context: RequestContext, uuid: str) -> dict[str, Any]:
         context.update_store()
-        return self.driver.stats(self._running_id(context, uuid))
+        row = self._load(context.elevated(), uuid)
+        if not row.container_id:
+            raise exception.RuntimeContainerNotFound(container_id=uuid)
+        stats = self.driver.stats(row.container_id)
+        stats["CONTAINER"] = row.name or row.uuid  # the user's name, not zun-<uuid>
+        return stats

@@ -7,23 +7,179 @@ asked for it), so another project's container is simply "not found".
 Functions return detached model objects (``zun.db.models``) whose columns are
 loaded; they never lazy-load. Every status/task_state write on a container is
 a compare-and-set through :func:`container_update` with ``expected``.
-
-CONTRACT STUB: implementation pending (owned by the DB work item).
 """
 from __future__ import annotations
 
 from typing import Any, Iterable
 
+import sqlalchemy as sa
+from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
+from oslo_utils import uuidutils
+
+from zun.common import exception
 from zun.common.context import RequestContext
+from zun.db import models
+from zun.db import session as db_session
+
+Container = models.Container
+Action = models.ContainerAction
+Event = models.ContainerActionEvent
+Service = models.ZunService
+
+# Deadlocks (MySQL/Galera) roll the whole transaction back, so the function
+# can simply run again.
+_retry = oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True)
+
+_CONTAINER_COLUMNS = frozenset(c.name for c in Container.__table__.columns)
+# Columns a caller may never write: identity and the CAS counter.
+_READONLY_COLUMNS = frozenset({"id", "uuid", "version"})
+# JSON has no ordering (PostgreSQL's json type cannot even be compared).
+_SORTABLE_COLUMNS = frozenset(
+    c.name for c in Container.__table__.columns
+    if not isinstance(c.type, sa.JSON))
+_SORT_DIRS = ("asc", "desc")
+
+
+# --- helpers -----------------------------------------------------------------
+def _scoped(context: RequestContext, stmt: Any) -> Any:
+    """Limit a container statement to the caller's project."""
+    if getattr(context, "all_projects", False):
+        return stmt
+    return stmt.where(Container.project_id == context.project_id)
+
+
+def _scoped_for_write(context: RequestContext, stmt: Any) -> Any:
+    """Admins (the compute agent, the sync) write any project's rows."""
+    if context.is_admin:
+        return stmt
+    return _scoped(context, stmt)
+
+
+def _match(column: Any, value: Any) -> Any:
+    """``column = value``; a list/tuple means IN, and None matches NULL."""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        values = list(value)
+        present = [v for v in values if v is not None]
+        clauses = []
+        if present:
+            clauses.append(column.in_(present))
+        if len(present) != len(values):
+            clauses.append(column.is_(None))
+        return sa.or_(*clauses) if clauses else sa.false()
+    if value is None:
+        return column.is_(None)
+    return column == value
+
+
+def _check_columns(keys: Iterable[str], what: str,
+                   allowed: frozenset[str] = _CONTAINER_COLUMNS) -> None:
+    unknown = sorted(set(keys) - allowed)
+    if unknown:
+        raise exception.Invalid(
+            reason=f"unknown {what}: {', '.join(unknown)}")
+
+
+def _normalized(values: dict[str, Any]) -> dict[str, Any]:
+    """memory is stored as a MiB string; accept ints from callers."""
+    memory = values.get("memory")
+    if memory is not None and not isinstance(memory, (str, list, tuple,
+                                                      set, frozenset)):
+        values = dict(values, memory=str(memory))
+    elif isinstance(memory, (list, tuple, set, frozenset)):
+        values = dict(values, memory=[None if m is None else str(m)
+                                      for m in memory])
+    return values
+
+
+def _expectations(expected: dict[str, Any] | None) -> list[Any]:
+    if not expected:
+        return []
+    _check_columns(expected, "expected container field(s)")
+    return [_match(getattr(Container, k), v)
+            for k, v in _normalized(expected).items()]
+
+
+def _stale_or_missing(session: Any, context: RequestContext, uuid: str,
+                      expected: dict[str, Any] | None,
+                      scope: Any) -> exception.ZunException:
+    """Why a guarded write touched no row: gone, or changed underneath."""
+    row = session.execute(
+        scope(context, sa.select(Container).where(Container.uuid == uuid))
+    ).scalar_one_or_none()
+    if row is None or not expected:
+        return exception.ContainerNotFound(container=uuid)
+    actual = {k: getattr(row, k) for k in expected}
+    return exception.StaleUpdate(uuid=uuid, expected=expected, actual=actual)
+
+
+def _fetch_container(session: Any, context: RequestContext, column: Any,
+                     value: str) -> models.Container:
+    rows = session.execute(
+        _scoped(context, sa.select(Container).where(column == value))
+        .order_by(Container.id).limit(2)
+    ).scalars().all()
+    if not rows:
+        raise exception.ContainerNotFound(container=value)
+    if len(rows) > 1:
+        raise exception.ContainerNameAmbiguous(name=value)
+    return rows[0]
+
+
+def _after_marker(column: Any, value: Any, marker_id: int, desc: bool) -> Any:
+    """Rows strictly after the marker in (NULLs first, column, id) order.
+
+    NULLs sort as the smallest value on every backend (see
+    :func:`_order_by`), so pages are the same on SQLite, MySQL and
+    PostgreSQL.
+    """
+    id_after = Container.id < marker_id if desc else Container.id > marker_id
+    if column is Container.id:
+        return id_after
+    if value is None:
+        if desc:
+            return sa.and_(column.is_(None), id_after)
+        return sa.or_(column.is_not(None), sa.and_(column.is_(None), id_after))
+    beyond = column < value if desc else column > value
+    ties = sa.and_(column == value, id_after)
+    if desc:
+        return sa.or_(beyond, column.is_(None), ties)
+    return sa.or_(beyond, ties)
+
+
+def _order_by(column: Any, desc: bool) -> list[Any]:
+    direction = sa.desc if desc else sa.asc
+    keys = []
+    if column is not Container.id:
+        keys.append(direction(sa.case((column.is_(None), 0), else_=1)))
+        keys.append(direction(column))
+    keys.append(direction(Container.id))
+    return keys
 
 
 # --- containers ------------------------------------------------------------
+@_retry
 def container_create(context: RequestContext, values: dict[str, Any]) -> Any:
     """Insert a container row (uuid generated if absent); version starts at 1.
 
     Raises ContainerAlreadyExists on a duplicate uuid.
     """
-    raise NotImplementedError
+    values = _normalized(dict(values))
+    _check_columns(set(values) - {"uuid"}, "container field(s)",
+                   _CONTAINER_COLUMNS - _READONLY_COLUMNS)
+    values.setdefault("uuid", uuidutils.generate_uuid())
+    values.setdefault("project_id", context.project_id)
+    values.setdefault("user_id", context.user_id)
+    values["version"] = 1
+    row = Container(**values)
+    try:
+        with db_session.writer() as session:
+            session.add(row)
+            session.flush()
+    except db_exc.DBDuplicateEntry:
+        raise exception.ContainerAlreadyExists(field="uuid",
+                                               value=values["uuid"])
+    return row
 
 
 def container_get(context: RequestContext, ident: str) -> Any:
@@ -32,12 +188,16 @@ def container_get(context: RequestContext, ident: str) -> Any:
     Raises ContainerNotFound, or ContainerNameAmbiguous (409) when the name
     matches several containers visible to the caller.
     """
-    raise NotImplementedError
+    if uuidutils.is_uuid_like(ident):
+        return container_get_by_uuid(context, ident)
+    with db_session.reader() as session:
+        return _fetch_container(session, context, Container.name, ident)
 
 
 def container_get_by_uuid(context: RequestContext, uuid: str) -> Any:
     """Project-scoped; raises ContainerNotFound."""
-    raise NotImplementedError
+    with db_session.reader() as session:
+        return _fetch_container(session, context, Container.uuid, uuid)
 
 
 def container_list(context: RequestContext, filters: dict[str, Any] | None = None,
@@ -49,15 +209,47 @@ def container_list(context: RequestContext, filters: dict[str, Any] | None = Non
     name, image, project_id, user_id, memory, host, task_state, status,
     auto_remove. ``marker`` is a uuid (ContainerNotFound if unknown); rows
     after it in (sort_key, sort_dir, id) order are returned.
+
+    Any other container column is accepted as a filter too (internal
+    callers); the API validates which keys users may send.
     """
-    raise NotImplementedError
+    sort_key = sort_key or "id"
+    sort_dir = (sort_dir or "asc").lower()
+    if sort_key not in _SORTABLE_COLUMNS:
+        raise exception.Invalid(reason=f"invalid sort_key '{sort_key}'")
+    if sort_dir not in _SORT_DIRS:
+        raise exception.Invalid(
+            reason=f"invalid sort_dir '{sort_dir}': use asc or desc")
+    if limit is not None and limit < 0:
+        raise exception.Invalid(reason=f"invalid limit {limit}")
+    filters = _normalized(filters or {})
+    _check_columns(filters, "filter(s)")
+
+    column = getattr(Container, sort_key)
+    desc = sort_dir == "desc"
+    stmt = _scoped(context, sa.select(Container))
+    for key, value in filters.items():
+        stmt = stmt.where(_match(getattr(Container, key), value))
+    with db_session.reader() as session:
+        if marker is not None:
+            anchor = _fetch_container(session, context, Container.uuid, marker)
+            stmt = stmt.where(_after_marker(column, getattr(anchor, sort_key),
+                                            anchor.id, desc))
+        stmt = stmt.order_by(*_order_by(column, desc))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return list(session.execute(stmt).scalars().all())
 
 
 def container_list_by_host(context: RequestContext, host: str) -> list[Any]:
     """Every container row on ``host`` (all projects), in one query."""
-    raise NotImplementedError
+    with db_session.reader() as session:
+        return list(session.execute(
+            sa.select(Container).where(Container.host == host)
+            .order_by(Container.id)).scalars().all())
 
 
+@_retry
 def container_update(context: RequestContext, uuid: str, values: dict[str, Any],
                      expected: dict[str, Any] | None = None) -> Any:
     """Compare-and-set update of one container; returns the updated row.
@@ -69,85 +261,268 @@ def container_update(context: RequestContext, uuid: str, values: dict[str, Any],
     context is admin. Raises ContainerNotFound if the row does not exist and
     StaleUpdate (409, with ``actual`` values) if an expectation failed.
     """
-    raise NotImplementedError
+    values = _normalized(dict(values))
+    _check_columns(values, "container field(s)",
+                   _CONTAINER_COLUMNS - _READONLY_COLUMNS)
+    values.setdefault("updated_at", models.utcnow())
+    values["version"] = Container.version + 1
+    stmt = _scoped_for_write(
+        context,
+        sa.update(Container).where(Container.uuid == uuid,
+                                   *_expectations(expected))
+    ).values(values).execution_options(synchronize_session=False)
+    with db_session.writer() as session:
+        if session.execute(stmt).rowcount != 1:
+            raise _stale_or_missing(session, context, uuid, expected,
+                                    _scoped_for_write)
+        return session.execute(
+            sa.select(Container).where(Container.uuid == uuid)
+            .execution_options(populate_existing=True)).scalar_one()
 
 
+@_retry
 def container_destroy(context: RequestContext, uuid: str,
                       expected: dict[str, Any] | None = None) -> None:
     """Delete the row (and its actions/events); same ``expected`` semantics."""
-    raise NotImplementedError
+    stmt = _scoped_for_write(
+        context,
+        sa.delete(Container).where(Container.uuid == uuid,
+                                   *_expectations(expected))
+    ).execution_options(synchronize_session=False)
+    with db_session.writer() as session:
+        if session.execute(stmt).rowcount != 1:
+            raise _stale_or_missing(session, context, uuid, expected,
+                                    _scoped_for_write)
+        # Explicit rather than relying on ON DELETE CASCADE, which SQLite
+        # only honours with its foreign_keys pragma on.
+        action_ids = sa.select(Action.id).where(Action.container_uuid == uuid)
+        session.execute(sa.delete(Event).where(Event.action_id.in_(action_ids))
+                        .execution_options(synchronize_session=False))
+        session.execute(sa.delete(Action).where(Action.container_uuid == uuid)
+                        .execution_options(synchronize_session=False))
 
 
 # --- container actions and events -------------------------------------------
+def _action_query(container_uuid: str, request_id: str) -> Any:
+    return (sa.select(Action)
+            .where(Action.container_uuid == container_uuid,
+                   Action.request_id == request_id)
+            .order_by(Action.id.desc()).limit(1))
+
+
+def _get_action(session: Any, container_uuid: str,
+                request_id: str) -> models.ContainerAction:
+    row = session.execute(
+        _action_query(container_uuid, request_id)).scalar_one_or_none()
+    if row is None:
+        raise exception.ContainerActionNotFound(request_id=request_id,
+                                                container=container_uuid)
+    return row
+
+
+@_retry
 def action_start(context: RequestContext, container_uuid: str, action: str,
                  message: str | None = None) -> Any:
     """Record that ``action`` started for this request (context.request_id)."""
-    raise NotImplementedError
+    row = Action(action=action, container_uuid=container_uuid,
+                 request_id=context.request_id, user_id=context.user_id,
+                 project_id=context.project_id, start_time=models.utcnow(),
+                 message=message)
+    with db_session.writer() as session:
+        session.add(row)
+        session.flush()
+    return row
 
 
+@_retry
 def action_finish(context: RequestContext, container_uuid: str,
                   request_id: str, message: str | None = None) -> Any:
     """Set finish_time (and message, e.g. 'Error') of the action."""
-    raise NotImplementedError
+    with db_session.writer() as session:
+        row = _get_action(session, container_uuid, request_id)
+        row.finish_time = models.utcnow()
+        if message is not None:
+            row.message = message
+        session.flush()
+        return row
 
 
 def action_get_by_request_id(context: RequestContext, container_uuid: str,
                              request_id: str) -> Any:
     """Raises ContainerActionNotFound."""
-    raise NotImplementedError
+    with db_session.reader() as session:
+        return _get_action(session, container_uuid, request_id)
 
 
 def actions_get(context: RequestContext, container_uuid: str) -> list[Any]:
     """Actions of a container, newest first."""
-    raise NotImplementedError
+    with db_session.reader() as session:
+        return list(session.execute(
+            sa.select(Action).where(Action.container_uuid == container_uuid)
+            .order_by(Action.created_at.desc(), Action.id.desc())
+        ).scalars().all())
 
 
+@_retry
 def action_event_start(context: RequestContext, container_uuid: str,
                        request_id: str, event: str) -> Any:
     """Record the start of an event (e.g. 'compute__do_container_start')."""
-    raise NotImplementedError
+    with db_session.writer() as session:
+        action = _get_action(session, container_uuid, request_id)
+        row = Event(event=event, action_id=action.id,
+                    start_time=models.utcnow())
+        session.add(row)
+        session.flush()
+        return row
 
 
+@_retry
 def action_event_finish(context: RequestContext, container_uuid: str,
                         request_id: str, event: str, result: str,
                         traceback: str | None = None,
                         details: str | None = None) -> Any:
-    """Finish the latest unfinished event of that name ('Success'/'Error')."""
-    raise NotImplementedError
+    """Finish the latest unfinished event of that name ('Success'/'Error').
+
+    An 'Error' result also marks its action's message 'Error' (if none is
+    set), so a failed operation shows in the action list.
+    """
+    with db_session.writer() as session:
+        action = _get_action(session, container_uuid, request_id)
+        row = session.execute(
+            sa.select(Event).where(Event.action_id == action.id,
+                                   Event.event == event,
+                                   Event.finish_time.is_(None))
+            .order_by(Event.id.desc()).limit(1)).scalar_one_or_none()
+        if row is None:
+            raise exception.ContainerActionNotFound(
+                f"No unfinished event {event} for request {request_id} "
+                f"of container {container_uuid}.")
+        row.finish_time = models.utcnow()
+        row.result = result
+        row.traceback = traceback
+        row.details = details
+        if result.lower() == "error" and action.message is None:
+            action.message = "Error"
+        session.flush()
+        return row
 
 
 def action_events_get(context: RequestContext, action_id: int) -> list[Any]:
     """Events of one action, oldest first."""
-    raise NotImplementedError
+    with db_session.reader() as session:
+        return list(session.execute(
+            sa.select(Event).where(Event.action_id == action_id)
+            .order_by(Event.id)).scalars().all())
 
 
 # --- services ----------------------------------------------------------------
+def _service_missing(host: str, binary: str) -> exception.ServiceNotFound:
+    return exception.ServiceNotFound(service=f"{binary} on host {host}")
+
+
+def _service_where(host: str, binary: str) -> tuple[Any, Any]:
+    return Service.host == host, Service.binary == binary
+
+
+def _service_columns(values: dict[str, Any]) -> None:
+    _check_columns(values, "service field(s)",
+                   frozenset(c.name for c in Service.__table__.columns) - {"id"})
+
+
+@_retry
 def service_create(context: RequestContext, values: dict[str, Any]) -> Any:
     """Raises ServiceAlreadyExists for a duplicate (host, binary)."""
-    raise NotImplementedError
+    _service_columns(values)
+    row = Service(**values)
+    try:
+        with db_session.writer() as session:
+            session.add(row)
+            session.flush()
+    except db_exc.DBDuplicateEntry:
+        raise exception.ServiceAlreadyExists(host=values.get("host"),
+                                             binary=values.get("binary"))
+    return row
 
 
 def service_get(context: RequestContext, host: str, binary: str) -> Any:
     """Raises ServiceNotFound."""
-    raise NotImplementedError
+    with db_session.reader() as session:
+        row = session.execute(sa.select(Service).where(
+            *_service_where(host, binary))).scalar_one_or_none()
+    if row is None:
+        raise _service_missing(host, binary)
+    return row
 
 
 def service_list(context: RequestContext, binary: str | None = None) -> list[Any]:
-    raise NotImplementedError
+    stmt = sa.select(Service).order_by(Service.id)
+    if binary is not None:
+        stmt = stmt.where(Service.binary == binary)
+    with db_session.reader() as session:
+        return list(session.execute(stmt).scalars().all())
 
 
+def _service_write(session: Any, host: str, binary: str,
+                   values: dict[str, Any]) -> Any:
+    """UPDATE first so a SQLite writer takes the lock before any read."""
+    values = dict(values)
+    values.setdefault("updated_at", models.utcnow())
+    result = session.execute(
+        sa.update(Service).where(*_service_where(host, binary)).values(values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return None
+    return session.execute(
+        sa.select(Service).where(*_service_where(host, binary))
+        .execution_options(populate_existing=True)).scalar_one()
+
+
+@_retry
 def service_update(context: RequestContext, host: str, binary: str,
                    values: dict[str, Any]) -> Any:
     """Raises ServiceNotFound."""
-    raise NotImplementedError
+    _service_columns(values)
+    with db_session.writer() as session:
+        row = _service_write(session, host, binary, values)
+    if row is None:
+        raise _service_missing(host, binary)
+    return row
 
 
+@_retry
 def service_heartbeat(context: RequestContext, host: str, binary: str,
                       values: dict[str, Any] | None = None) -> Any:
-    """Upsert the service row, set last_seen_up=now, report_count += 1."""
-    raise NotImplementedError
+    """Upsert the service row, set last_seen_up=now, report_count += 1.
+
+    Two agents starting at once may both find no row; the loser of the
+    INSERT race sees DBDuplicateEntry and simply updates the winner's row.
+    """
+    values = dict(values or {})
+    _service_columns(values)
+    for _attempt in range(2):
+        now = models.utcnow()
+        with db_session.writer() as session:
+            row = _service_write(
+                session, host, binary,
+                dict(values, last_seen_up=now,
+                     report_count=Service.report_count + 1))
+        if row is not None:
+            return row
+        try:
+            return service_create(context, dict(
+                values, host=host, binary=binary, last_seen_up=now,
+                report_count=1))
+        except exception.ServiceAlreadyExists:
+            continue
+    raise _service_missing(host, binary)
 
 
+@_retry
 def service_destroy(context: RequestContext, host: str, binary: str) -> None:
-    raise NotImplementedError
-
+    """Raises ServiceNotFound."""
+    with db_session.writer() as session:
+        result = session.execute(
+            sa.delete(Service).where(*_service_where(host, binary))
+            .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise _service_missing(host, binary)

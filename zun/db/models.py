@@ -1,0 +1,154 @@
+"""SQLAlchemy models of zun's four tables.
+
+The initial alembic revision creates exactly these tables; a unit test
+compares the two so they cannot drift apart. Datetimes are naive UTC.
+"""
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from oslo_db.sqlalchemy import models
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import DeclarativeBase
+
+# MySQL's plain DATETIME drops microseconds; keep them everywhere alike.
+DateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql")
+
+
+def utcnow() -> datetime.datetime:
+    """Naive UTC now: every datetime column stores naive UTC."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase, models.ModelBase):
+    """Declarative base with oslo.db's dict-like helpers."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Column name -> value, for views and RPC payloads."""
+        return {c.name: getattr(self, c.key) for c in self.__table__.columns}
+
+
+class _Timestamps:
+    """created_at/updated_at, set on insert and on every ORM update.
+
+    Written here rather than taken from oslo.db's TimestampMixin so the
+    timestamps come from the same naive-UTC clock as the other columns.
+    """
+
+    created_at = sa.Column(DateTime, default=utcnow)
+    updated_at = sa.Column(DateTime, onupdate=utcnow)
+
+
+class Container(_Timestamps, Base):
+    __tablename__ = "container"
+    __table_args__ = (
+        sa.UniqueConstraint("uuid", name="uniq_container0uuid"),
+        sa.Index("container_project_id_idx", "project_id"),
+        sa.Index("container_host_idx", "host"),
+        sa.Index("container_name_idx", "name"),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid = sa.Column(sa.String(36), nullable=False)
+    container_id = sa.Column(sa.String(255))
+    project_id = sa.Column(sa.String(255))
+    user_id = sa.Column(sa.String(255))
+    name = sa.Column(sa.String(255))
+    image = sa.Column(sa.String(255))
+    cpu = sa.Column(sa.Float)
+    cpu_policy = sa.Column(sa.String(255))
+    memory = sa.Column(sa.String(255))
+    disk = sa.Column(sa.Integer)
+    command = sa.Column(sa.JSON)
+    entrypoint = sa.Column(sa.JSON)
+    status = sa.Column(sa.String(255))
+    status_reason = sa.Column(sa.Text)
+    status_detail = sa.Column(sa.String(255))
+    task_state = sa.Column(sa.String(255))
+    environment = sa.Column(sa.JSON)
+    workdir = sa.Column(sa.String(255))
+    ports = sa.Column(sa.JSON)
+    hostname = sa.Column(sa.String(255))
+    labels = sa.Column(sa.JSON)
+    addresses = sa.Column(sa.JSON)
+    image_pull_policy = sa.Column(sa.String(255))
+    image_driver = sa.Column(sa.String(255))
+    host = sa.Column(sa.String(255))
+    restart_policy = sa.Column(sa.JSON)
+    interactive = sa.Column(sa.Boolean, default=False)
+    tty = sa.Column(sa.Boolean, default=False)
+    security_groups = sa.Column(sa.JSON)
+    auto_remove = sa.Column(sa.Boolean, default=False)
+    auto_heal = sa.Column(sa.Boolean, default=False)
+    runtime = sa.Column(sa.String(255))
+    privileged = sa.Column(sa.Boolean, default=False)
+    healthcheck = sa.Column(sa.JSON)
+    exposed_ports = sa.Column(sa.JSON)
+    registry_id = sa.Column(sa.Integer)
+    exit_code = sa.Column(sa.Integer, nullable=True)
+    started_at = sa.Column(DateTime)
+    finished_at = sa.Column(DateTime)
+    version = sa.Column(sa.Integer, nullable=False, default=1,
+                        server_default="1")
+
+
+class ZunService(_Timestamps, Base):
+    __tablename__ = "zun_service"
+    __table_args__ = (
+        sa.UniqueConstraint("host", "binary",
+                            name="uniq_zun_service0host0binary"),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    host = sa.Column(sa.String(255), nullable=False)
+    binary = sa.Column(sa.String(255), nullable=False)
+    disabled = sa.Column(sa.Boolean, nullable=False, default=False,
+                         server_default=sa.false())
+    disabled_reason = sa.Column(sa.String(255))
+    forced_down = sa.Column(sa.Boolean, nullable=False, default=False,
+                            server_default=sa.false())
+    last_seen_up = sa.Column(DateTime)
+    report_count = sa.Column(sa.Integer, nullable=False, default=0,
+                             server_default="0")
+    availability_zone = sa.Column(sa.String(255))
+    driver = sa.Column(sa.String(255))
+    capabilities = sa.Column(sa.JSON)
+
+
+class ContainerAction(_Timestamps, Base):
+    __tablename__ = "container_actions"
+    __table_args__ = (
+        sa.Index("container_actions_container_uuid_idx", "container_uuid"),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    action = sa.Column(sa.String(255))
+    container_uuid = sa.Column(sa.String(36), nullable=False)
+    request_id = sa.Column(sa.String(255))
+    user_id = sa.Column(sa.String(255))
+    project_id = sa.Column(sa.String(255))
+    start_time = sa.Column(DateTime)
+    finish_time = sa.Column(DateTime)
+    message = sa.Column(sa.String(255))
+
+
+class ContainerActionEvent(_Timestamps, Base):
+    __tablename__ = "container_actions_events"
+    __table_args__ = (
+        sa.Index("container_actions_events_action_id_idx", "action_id"),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    event = sa.Column(sa.String(255))
+    action_id = sa.Column(
+        sa.Integer,
+        sa.ForeignKey("container_actions.id", ondelete="CASCADE",
+                      name="container_actions_events_action_id_fkey"),
+        nullable=False)
+    start_time = sa.Column(DateTime)
+    finish_time = sa.Column(DateTime)
+    result = sa.Column(sa.String(255))
+    traceback = sa.Column(sa.Text)
+    details = sa.Column(sa.Text)
