@@ -1,0 +1,27 @@
+"""zun: Containers as a Service for OpenStack clouds."""
+
+
+def import warnings  # noqa: E402
+
+# futurist imports eventlet only to ask whether it monkey-patched anything
+# (it did not); its deprecation banner is noise in every log.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+_use_threads() -> None:
+    """Select oslo.service's threading backend before oslo.messaging loads.
+
+    oslo.messaging imports oslo.service, whose default backend is eventlet;
+    zun runs on plain threads and must never load the eventlet backend.
+    """
+    from oslo_service import backend
+    try:
+        backend.init_backend(backend.BackendType.THREADING)
+    except backend.exceptions.BackendAlreadySelected:
+        pass
+
+
+import warnings  # noqa: E402
+
+# futurist imports eventlet only to ask whether it monkey-patched anything
+# (it did not); its deprecation banner is noise in every log.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+_use_threads()
