@@ -1,12 +1,8 @@
 """zun: Containers as a Service for OpenStack clouds."""
+import warnings
 
 
-def import warnings  # noqa: E402
-
-# futurist imports eventlet only to ask whether it monkey-patched anything
-# (it did not); its deprecation banner is noise in every log.
-warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-_use_threads() -> None:
+def _use_threads() -> None:
     """Select oslo.service's threading backend before oslo.messaging loads.
 
     oslo.messaging imports oslo.service, whose default backend is eventlet;
@@ -19,9 +15,7 @@ _use_threads() -> None:
         pass
 
 
-import warnings  # noqa: E402
-
 # futurist imports eventlet only to ask whether it monkey-patched anything
-# (it did not); its deprecation banner is noise in every log.
+# (nothing is); its deprecation banner is noise in every log.
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 _use_threads()
