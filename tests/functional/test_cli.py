@@ -1,0 +1,179 @@
+"""The real python-zunclient 5.5.0 CLIs (`zun`, `openstack appcontainer`) drive
+a full container lifecycle against zun-api + zun-compute over RabbitMQ.
+
+The `zun` shell cannot run without a token service, so it authenticates
+against a local stub (tests/functional/token_stub.py) and reaches zun with
+--bypass-url; `openstack` uses --os-auth-type none. Both run as separate
+processes exactly as a user types them. Requests without identity headers
+run as the noauth trial user (project "noauth").
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import uuid as uuidlib
+
+import pytest
+
+from tests.functional import harness
+from tests.functional.token_stub import TokenStub
+
+NOAUTH_PROJECT = "noauth"
+_OS_VARS = ("OS_USERNAME", "OS_PASSWORD", "OS_PROJECT_NAME", "OS_USER_DOMAIN_NAME",
+            "OS_PROJECT_DOMAIN_NAME", "OS_AUTH_URL", "OS_CLOUD", "OS_AUTH_TYPE")
+
+
+def _env() -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in _OS_VARS}
+    env["PYTHONWARNINGS"] = "ignore"
+    return env
+
+
+@pytest.fixture(scope="module")
+def deployment(zun_split):
+    return zun_split
+
+
+@pytest.fixture(scope="module")
+def stub(deployment):
+    with TokenStub(deployment.url + "/v1") as token_stub:
+        yield token_stub
+
+
+@pytest.fixture(scope="module")
+def http(deployment):
+    """Observer with the identity the CLIs' requests get in noauth mode."""
+    return harness.ApiClient(deployment.url, project=NOAUTH_PROJECT, user="noauth",
+                             roles="admin")
+
+
+def zun_cli(stub: TokenStub, url: str, *args: str, check: bool = True,
+            debug: bool = False) -> subprocess.CompletedProcess:
+    cmd = [str(harness.BIN / "zun"), "--os-auth-url", stub.auth_url,
+           "--os-username", "demo", "--os-password", "secret",
+           "--os-project-name", "demo", "--os-user-domain-name", "Default",
+           "--os-project-domain-name", "Default", "--bypass-url", url + "/v1"]
+    if debug:
+        cmd.append("--debug")
+    proc = subprocess.run(cmd + list(args), capture_output=True, text=True,
+                          env=_env(), timeout=120)
+    if check:
+        assert proc.returncode == 0, "zun %s failed:\n%s\n%s" % (
+            " ".join(args), proc.stdout, proc.stderr)
+    return proc
+
+
+def osc(url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = [str(harness.BIN / "openstack"), "--os-auth-type", "none",
+           "--os-endpoint", url + "/v1"]
+    proc = subprocess.run(cmd + list(args), capture_output=True, text=True,
+                          env=_env(), timeout=120)
+    if check:
+        assert proc.returncode == 0, "openstack %s failed:\n%s\n%s" % (
+            " ".join(args), proc.stdout, proc.stderr)
+    return proc
+
+
+def _name(prefix: str) -> str:
+    return "%s-%s" % (prefix, uuidlib.uuid4().hex[:8])
+
+
+def test_zun_cli_full_lifecycle(deployment, stub, http, docker_client):
+    url = deployment.url
+    name = _name("cli")
+    zun_cli(stub, url, "run", "--name", name, "--cpu", "0.5", "--memory", "64",
+            "--environment", "GREETING=hello", "--label", "suite=functional",
+            harness.IMAGE, "sh", "-c",
+            "echo $GREETING from zun; trap 'exit 0' TERM; sleep 3600 & wait")
+    body = http.wait_status(name, "Running")
+    uuid = body["uuid"]
+    inspected = docker_client.containers.get("zun-%s" % uuid).attrs
+    assert inspected["HostConfig"]["NanoCpus"] == 500_000_000
+    assert inspected["HostConfig"]["Memory"] == 64 * 1024 * 1024
+    assert inspected["Config"]["Labels"]["suite"] == "functional"
+
+    listing = zun_cli(stub, url, "list").stdout
+    assert name in listing and "Running" in listing
+
+    logs = harness.wait_until(
+        lambda: "hello from zun" in zun_cli(stub, url, "logs", name).stdout and True,
+        what="logs to show the greeting")
+    assert logs
+
+    out = zun_cli(stub, url, "exec", name, "sh", "-c", "echo exec-ok; exit 3", debug=True)
+    assert "exec-ok" in out.stdout
+    assert '"exit_code": 3' in out.stderr  # the CLI prints exit codes only in --debug
+
+    zun_cli(stub, url, "stop", name)
+    http.wait_status(name, "Stopped")
+    zun_cli(stub, url, "start", name)
+    http.wait_status(name, "Running")
+    zun_cli(stub, url, "pause", name)
+    http.wait_status(name, "Paused")
+    assert docker_client.containers.get("zun-%s" % uuid).status == "paused"
+    zun_cli(stub, url, "unpause", name)
+    http.wait_status(name, "Running")
+    zun_cli(stub, url, "kill", name)
+    http.wait_status(name, "Stopped")
+
+    actions = zun_cli(stub, url, "action-list", name).stdout
+    for action in ("create", "stop", "start", "pause", "unpause", "kill"):
+        assert action in actions
+
+    zun_cli(stub, url, "delete", name)
+    http.wait_gone(uuid)
+    with pytest.raises(Exception):
+        docker_client.containers.get("zun-%s" % uuid)
+
+
+def test_zun_cli_reports_errors(deployment, stub, http):
+    url = deployment.url
+    bad = zun_cli(stub, url, "run", "--memory", "-1", harness.IMAGE, "true", check=False)
+    assert bad.returncode != 0 and "memory" in bad.stderr and "(HTTP 400)" in bad.stderr
+    missing = zun_cli(stub, url, "show", "no-such-container", check=False)
+    assert missing.returncode != 0 and "(HTTP 404)" in missing.stderr
+
+    name = _name("stopped")
+    zun_cli(stub, url, "create", "--name", name, harness.IMAGE, "true")
+    http.wait_status(name, "Created")
+    out = zun_cli(stub, url, "pause", name)  # the CLI prints action errors, exit 0
+    assert "409" in out.stdout + out.stderr
+    zun_cli(stub, url, "delete", name)
+    http.wait_gone(name)
+
+
+def test_openstack_appcontainer_lifecycle(deployment, http, docker_client):
+    url = deployment.url
+    name = _name("osc")
+    out = osc(url, "appcontainer", "run", "--name", name, "-f", "json",
+              harness.IMAGE, *harness.SLEEPER)
+    created = json.loads(out.stdout)
+    assert created["name"] == name
+    http.wait_status(name, "Running")
+    shown = json.loads(osc(url, "appcontainer", "show", name, "-f", "json").stdout)
+    assert shown["uuid"] == created["uuid"] and shown["status"] == "Running"
+    listed = json.loads(osc(url, "appcontainer", "list", "-f", "json").stdout)
+    assert name in [c["name"] for c in listed]
+
+    out = osc(url, "appcontainer", "exec", name, "echo", "hello-osc")
+    assert "hello-osc" in out.stdout
+    osc(url, "appcontainer", "stop", name)
+    http.wait_status(name, "Stopped")
+    osc(url, "appcontainer", "start", name)
+    http.wait_status(name, "Running")
+    osc(url, "appcontainer", "pause", name)
+    http.wait_status(name, "Paused")
+    osc(url, "appcontainer", "unpause", name)
+    http.wait_status(name, "Running")
+    osc(url, "appcontainer", "kill", name)
+    http.wait_status(name, "Stopped")
+    osc(url, "appcontainer", "delete", name)
+    http.wait_gone(created["uuid"])
+
+    bad_name = _name("bad")
+    osc(url, "appcontainer", "run", "--name", bad_name, "no-such-image:9", "true")
+    body = http.wait_status(bad_name, "Error")
+    assert "no-such-image:9" in body["status_reason"]
+    osc(url, "appcontainer", "delete", bad_name)
+    http.wait_gone(bad_name)

@@ -1,0 +1,95 @@
+"""A stand-in for ``zun.compute.api.API`` that records what the API asked.
+
+It writes the rows the real one would (on the real DB layer) so reads after
+a write see a plausible container, and it applies the state table so a 409
+reaches the API the way the real one raises it. It sends nothing anywhere.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from zun.common import exception, states
+from zun.db import api as db_api
+
+
+class FakeComputeAPI:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple, dict]] = []
+        self.exec_result = {"output": "hello\n", "exit_code": 0}
+        self.logs_result = "line1\nline2\n"
+        self.top_result = {"Titles": ["PID", "CMD"], "Processes": [["1", "sh"]]}
+        self.stats_result = {"CONTAINER": "x", "CPU %": 0.5}
+        self.raise_on: dict[str, Exception] = {}
+
+    def _record(self, name: str, *args: Any, **kwargs: Any) -> None:
+        self.calls.append((name, args, kwargs))
+        if name in self.raise_on:
+            raise self.raise_on[name]
+
+    def names(self) -> list[str]:
+        return [name for name, _, _ in self.calls]
+
+    def last(self, name: str) -> tuple[tuple, dict]:
+        for called, args, kwargs in reversed(self.calls):
+            if called == name:
+                return args, kwargs
+        raise AssertionError("%s was never called; calls: %s" % (name, self.names()))
+
+    # --- the compute API contract -------------------------------------------
+    def container_create(self, context, values, run):
+        self._record("container_create", context, dict(values), run=run)
+        values = dict(values)
+        values.pop("host", None)
+        values.update(status=states.CREATING, task_state=states.CONTAINER_CREATING)
+        row = db_api.container_create(context, values)
+        db_api.action_start(context, row.uuid, "create")
+        return row
+
+    def container_show(self, context, container):
+        self._record("container_show", context, container)
+        return container
+
+    def container_action(self, context, container, action, **kwargs):
+        self._record("container_action", context, container, action, **kwargs)
+        states.check_action_allowed(action, container.uuid, container.status,
+                                    container.task_state)
+        db_api.container_update(context.elevated(), container.uuid,
+                                {"task_state": states.TASK_FOR_ACTION[action]},
+                                expected={"task_state": None})
+
+    def container_delete(self, context, container, force=False, stop=False):
+        self._record("container_delete", context, container, force=force, stop=stop)
+        action = "delete_force" if force else ("delete_after_stop" if stop else "delete")
+        states.check_action_allowed(action, container.uuid, container.status,
+                                    container.task_state)
+        db_api.container_destroy(context.elevated(), container.uuid)
+
+    def container_update(self, context, container, patch):
+        self._record("container_update", context, container, dict(patch))
+        return db_api.container_update(context.elevated(), container.uuid, patch)
+
+    def container_rename(self, context, container, name):
+        self._record("container_rename", context, container, name)
+        return db_api.container_update(context.elevated(), container.uuid,
+                                       {"name": name})
+
+    def container_logs(self, context, container, stdout=True, stderr=True,
+                       timestamps=False, tail="all", since=None):
+        self._record("container_logs", context, container, stdout=stdout,
+                     stderr=stderr, timestamps=timestamps, tail=tail, since=since)
+        return self.logs_result
+
+    def container_exec(self, context, container, command):
+        self._record("container_exec", context, container, list(command))
+        if container.status != states.RUNNING:
+            raise exception.InvalidStateException(
+                action="execute", id=container.uuid, actual_state=container.status)
+        return dict(self.exec_result)
+
+    def container_top(self, context, container, ps_args=None):
+        self._record("container_top", context, container, ps_args=ps_args)
+        return self.top_result
+
+    def container_stats(self, context, container):
+        self._record("container_stats", context, container)
+        return self.stats_result

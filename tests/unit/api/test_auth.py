@@ -1,0 +1,69 @@
+"""Who the caller is under each auth strategy."""
+from __future__ import annotations
+
+import pytest
+import webtest
+
+from zun.api import app as api_app
+from zun.conf import CONF
+from tests.unit.api.conftest import ALICE, make_container
+
+
+def test_noauth_trusts_identity_headers(app, compute):
+    app.post_json("/v1/containers", {"image": "busybox", "name": "mine"},
+                  headers=dict(ALICE, **{"X-Auth-Token": "ignored"}), status=202)
+    (ctx, values), _ = compute.last("container_create")
+    assert (ctx.user_id, ctx.project_id, ctx.is_admin) == ("alice", "proj-a", False)
+    assert (values["user_id"], values["project_id"]) == ("alice", "proj-a")
+
+
+def test_noauth_without_project_is_the_single_admin_user(app, compute):
+    app.post_json("/v1/containers", {"image": "busybox", "name": "trial"},
+                  headers={"X-Auth-Token": "notused"}, status=202)
+    (ctx, values), _ = compute.last("container_create")
+    assert (ctx.user_id, ctx.project_id) == ("noauth", "noauth")
+    assert ctx.is_admin
+    assert values["project_id"] == "noauth"
+
+
+def test_noauth_without_project_keeps_given_roles(app):
+    make_container(project="noauth", user="noauth")
+    response = app.get("/v1/containers?all_projects=1",
+                       headers={"X-Roles": "member"}, status=403)
+    assert response.json["errors"][0]["status"] == 403
+
+
+def test_request_id_reaches_the_context(app, compute):
+    response = app.post_json("/v1/containers", {"image": "busybox", "name": "rq"},
+                             headers=ALICE, status=202)
+    (ctx, _), _ = compute.last("container_create")
+    assert ctx.request_id == response.headers["x-openstack-request-id"]
+
+
+@pytest.fixture
+def keystone_app(db, compute):
+    CONF.set_override("auth_strategy", "keystone", "api")
+    CONF.set_override("www_authenticate_uri", "http://127.0.0.1:1/identity",
+                      "keystone_authtoken")
+    CONF.set_override("delay_auth_decision", False, "keystone_authtoken")
+    try:
+        yield webtest.TestApp(api_app.setup_app(compute_api=compute))
+    finally:
+        CONF.clear_override("auth_strategy", "api")
+        CONF.clear_override("www_authenticate_uri", "keystone_authtoken")
+        CONF.clear_override("delay_auth_decision", "keystone_authtoken")
+
+
+def test_keystone_public_routes_need_no_token(keystone_app):
+    for path in ("/", "/v1", "/v1/", "/healthcheck"):
+        assert keystone_app.get(path).status_int == 200
+
+
+def test_keystone_protected_route_without_token_is_401_in_error_shape(keystone_app, compute):
+    response = keystone_app.get("/v1/containers", headers=ALICE, status=401)
+    error = response.json["errors"][0]
+    assert error["status"] == 401
+    assert error["code"] == "container.unauthorized"
+    assert "WWW-Authenticate" in response.headers
+    assert response.headers["OpenStack-API-Version"] == "container 1.1"
+    assert compute.calls == []

@@ -1,0 +1,240 @@
+"""POST /v1/containers: per-version shapes, validation, policy, normalisation."""
+from __future__ import annotations
+
+import pytest
+
+from zun.conf import CONF
+from tests.unit.api.conftest import ADMIN, ALICE, v
+
+
+def _create(app, body, headers=None, status=202, query=""):
+    return app.post_json("/v1/containers" + query, body,
+                         headers=headers or ALICE, status=status)
+
+
+def _values(compute):
+    (ctx, values), kwargs = compute.last("container_create")
+    return values, kwargs
+
+
+def _title(response) -> str:
+    return response.json["errors"][0]["title"]
+
+
+def test_create_at_1_1_splits_the_quoted_command(app, compute):
+    response = _create(app, {"image": "busybox", "name": "web1",
+                             "command": '"echo" "a b"'})
+    values, kwargs = _values(compute)
+    assert values["command"] == ["echo", "a b"]
+    assert kwargs == {"run": False}
+    body = response.json
+    assert response.status_int == 202
+    assert response.headers["Location"] == "http://localhost/v1/containers/%s" % body["uuid"]
+    assert body["name"] == "web1"
+    assert body["command"] == ["echo", "a b"]
+    assert body["status"] == "Creating"
+    # fields newer than 1.1 are not shown
+    assert "entrypoint" not in body and "tty" not in body and "auto_remove" not in body
+
+
+def test_run_query_flag(app, compute):
+    for flag in ("true", "True"):
+        _create(app, {"image": "busybox"}, query="?run=" + flag)
+        assert _values(compute)[1] == {"run": True}
+
+
+def test_bad_run_flag_is_400_naming_it(app, compute):
+    response = _create(app, {"image": "busybox"}, query="?run=maybe", status=400)
+    assert "run" in _title(response)
+    assert compute.calls == []
+
+
+def test_create_at_1_20_takes_a_list(app, compute):
+    _create(app, {"image": "busybox", "command": ["sh", "-c", "echo hi"]},
+            headers=v("1.20"))
+    assert _values(compute)[0]["command"] == ["sh", "-c", "echo hi"]
+
+
+def test_list_command_below_1_20_is_400(app, compute):
+    response = _create(app, {"image": "busybox", "command": ["ls"]},
+                       headers=v("1.19"), status=400)
+    assert "'command'" in _title(response)
+
+
+def test_string_command_from_1_20_is_400(app):
+    response = _create(app, {"image": "busybox", "command": "ls"},
+                       headers=v("1.20"), status=400)
+    assert "'command'" in _title(response)
+
+
+def test_create_at_1_40_with_entrypoint_and_full_body(app, compute):
+    body = {"name": "web1", "image": "busybox:local", "memory": "64", "cpu": "0.5",
+            "environment": {"FOO": "bar"}, "workdir": "/tmp", "auto_remove": False,
+            "labels": {"app": "x"}, "hints": {}, "nets": [], "mounts": [],
+            "command": ["sh", "-c", "echo hi; sleep 10"],
+            "entrypoint": ["/bin/sh", "-c"], "interactive": True, "tty": True,
+            "restart_policy": {"Name": "on-failure", "MaximumRetryCount": "3"},
+            "security_groups": ["default"], "healthcheck": {"test": "true", "interval": 5},
+            "cpu_policy": "shared", "hostname": "web", "auto_heal": True,
+            "availability_zone": "nova", "disk": 5}
+    response = _create(app, body, headers=v("1.40"))
+    values, _ = _values(compute)
+    assert values["cpu"] == 0.5
+    assert values["memory"] == "64"
+    assert values["disk"] == 5
+    assert values["entrypoint"] == ["/bin/sh", "-c"]
+    assert values["restart_policy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
+    for dropped in ("hints", "nets", "mounts", "availability_zone"):
+        assert dropped not in values
+    shown = response.json
+    assert shown["entrypoint"] == ["/bin/sh", "-c"]
+    assert shown["tty"] is True
+    assert shown["restart_policy"] == {"Name": "on-failure", "MaximumRetryCount": "3"}
+    assert shown["memory"] == "64" and shown["cpu"] == 0.5
+    # admin-only fields are hidden from a member
+    for hidden in ("host", "runtime", "privileged", "image_pull_policy"):
+        assert hidden not in shown
+
+
+def test_view_field_set_for_admin_at_latest(app):
+    shown = _create(app, {"image": "busybox"}, headers=v("latest", ADMIN)).json
+    from zun.api.views.containers import FIELDS
+    assert set(shown) == set(FIELDS)
+
+
+def test_defaults(app, compute):
+    _create(app, {"image": "busybox"})
+    values, _ = _values(compute)
+    assert values["cpu"] == CONF.default_cpu
+    assert values["memory"] == str(CONF.default_memory)
+    assert values["name"].startswith("zun-")
+    assert values["uuid"] in values["name"]
+
+
+@pytest.mark.parametrize("field,version,value", [
+    ("host", "1.38", "host1"),
+    ("entrypoint", "1.39", ["sh"]),
+    ("tty", "1.35", True),
+    ("nets", "1.1", []),
+    ("auto_remove", "1.2", True),
+    ("privileged", "1.20", False),
+])
+def test_field_newer_than_version_is_400_naming_version(app, compute, field, version, value):
+    response = _create(app, {"image": "busybox", field: value},
+                       headers=v(version), status=400)
+    title = _title(response)
+    assert "'%s'" % field in title
+    assert version in title
+    assert response.json["errors"][0]["code"] == "container.invalid_param_in_version"
+    assert compute.calls == []
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"image": "busybox", "memory": "-1"}, "memory"),
+    ({"image": "busybox", "memory": -1}, "memory"),
+    ({"image": "busybox", "memory": "999999"}, "memory"),
+    ({"image": "busybox", "memory": "1"}, "memory"),
+    ({"image": "busybox", "memory": "64M"}, "memory"),
+    ({"image": "busybox", "cpu": "-0.5"}, "cpu"),
+    ({"image": "busybox", "cpu": 100}, "cpu"),
+    ({"image": "busybox", "cpu": "lots"}, "cpu"),
+    ({"image": "busybox", "cpu": True}, "cpu"),
+    ({"image": "busybox", "disk": 100000}, "disk"),
+    ({"image": "busybox", "name": "-bad"}, "name"),
+    ({"image": "busybox", "name": "a"}, "name"),
+    ({"image": "busybox", "name": "has space"}, "name"),
+    ({"image": "busybox", "name": "x" * 256}, "name"),
+    ({"image": ""}, "image"),
+    ({"image": 5}, "image"),
+    ({}, "image"),
+    ({"image": "busybox", "bogus": 1}, "bogus"),
+    ({"image": "busybox", "environment": {"A": 1}}, "environment.A"),
+    ({"image": "busybox", "labels": "x"}, "labels"),
+    ({"image": "busybox", "interactive": "yes"}, "interactive"),
+    ({"image": "busybox", "restart_policy": {"Name": "sometimes"}}, "restart_policy.Name"),
+    ({"image": "busybox", "restart_policy": {"Name": "always",
+                                              "MaximumRetryCount": "3"}},
+     "restart_policy.MaximumRetryCount"),
+    ({"image": "busybox", "restart_policy": {"Name": "on-failure",
+                                              "MaximumRetryCount": "-1"}},
+     "restart_policy.MaximumRetryCount"),
+    ({"image": "busybox", "image_pull_policy": "sometimes"}, "image_pull_policy"),
+    ({"image": "busybox", "image_driver": "glance"}, "image_driver"),
+    ({"image": "busybox", "security_groups": "default"}, "security_groups"),
+])
+def test_validation_rules(app, compute, body, field):
+    response = _create(app, body, headers=v("1.12"), status=400)
+    title = _title(response)
+    assert "Invalid input for field '%s'" % field in title, title
+    assert compute.calls == []
+
+
+def test_memory_message_names_value(app):
+    title = _title(_create(app, {"image": "busybox", "memory": "-1"}, status=400))
+    assert title.startswith("Invalid input for field 'memory'. Value: '-1'.")
+
+
+def test_glance_is_not_supported(app):
+    title = _title(_create(app, {"image": "x", "image_driver": "glance"}, status=400))
+    assert "image driver glance is not supported" in title
+
+
+@pytest.mark.parametrize("field", ["nets", "mounts"])
+def test_non_empty_nets_and_mounts_are_refused(app, field):
+    title = _title(_create(app, {"image": "x", field: [{"network": "n"}]},
+                           headers=v("1.40"), status=400))
+    assert "not supported" in title and field in title
+
+
+def test_registry_is_refused(app):
+    title = _title(_create(app, {"image": "x", "registry": "r"},
+                           headers=v("1.40"), status=400))
+    assert "'registry'" in title
+
+
+def test_exposed_ports_with_security_groups_is_400(app):
+    _create(app, {"image": "x", "exposed_ports": {"80/tcp": {}},
+                  "security_groups": ["default"]}, headers=v("1.40"), status=400)
+
+
+def test_exposed_ports_alone_accepted(app, compute):
+    _create(app, {"image": "x", "exposed_ports": {"80/tcp": {}}}, headers=v("1.40"))
+    assert _values(compute)[0]["exposed_ports"] == {"80/tcp": {}}
+
+
+@pytest.mark.parametrize("field,value,rule", [
+    ("runtime", "runc", "container:create:runtime"),
+    ("host", "host1", "container:create:requested_destination"),
+    ("image_pull_policy", "always", "container:create:image_pull_policy"),
+])
+def test_admin_only_fields(app, compute, field, value, rule):
+    response = _create(app, {"image": "x", field: value}, headers=v("1.40"), status=403)
+    assert rule in _title(response)
+    assert compute.calls == []
+    _create(app, {"image": "x", field: value}, headers=v("1.40", ADMIN))
+    assert _values(compute)[0][field] == value
+
+
+def test_privileged_is_denied_to_everybody(app, compute):
+    response = _create(app, {"image": "x", "privileged": True},
+                       headers=v("1.40", ADMIN), status=403)
+    assert "container:create:privileged" in _title(response)
+    _create(app, {"image": "x", "privileged": False}, headers=v("1.40"))
+
+
+def test_string_retry_count_and_int_retry_count(app, compute):
+    shown = _create(app, {"image": "x", "restart_policy": {
+        "Name": "on-failure", "MaximumRetryCount": 2}}).json
+    assert shown["restart_policy"]["MaximumRetryCount"] == "2"
+    _create(app, {"image": "x", "restart_policy": {"Name": "no",
+                                                   "MaximumRetryCount": "0"}})
+    assert _values(compute)[0]["restart_policy"] == {"Name": "no", "MaximumRetryCount": 0}
+
+
+def test_unquoted_command_string_unbalanced_quotes_is_400(app):
+    title = _title(_create(app, {"image": "x", "command": '"echo'}, status=400))
+    assert "'command'" in title
+
+
+def test_body_must_be_an_object(app):
+    _create(app, ["image"], status=400)

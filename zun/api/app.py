@@ -1,0 +1,66 @@
+"""The WSGI application of zun-api.
+
+Middleware order, outermost first: request id (so every answer, errors
+included, carries ``x-openstack-request-id``), error body (so even auth and
+version failures come back in the upstream JSON shape), auth, microversion,
+healthcheck, then the Pecan controllers.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pecan
+from oslo_middleware import healthcheck
+from oslo_middleware import request_id
+
+from zun.api import hooks
+from zun.api.controllers import root
+from zun.api.middleware import auth, errors, microversion
+from zun.conf import CONF
+
+HEALTHCHECK_PATH = "/healthcheck"
+
+
+class _HealthcheckRoute:
+    """Answer ``GET /healthcheck`` with oslo.middleware, the rest with Pecan.
+
+    oslo.middleware's Healthcheck answers every request it sees (it expects
+    a paste URL map in front), so the path is matched here.
+    """
+
+    def __init__(self, app: Callable, check: Callable) -> None:
+        self.app = app
+        self.check = check
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        if environ.get("PATH_INFO") == HEALTHCHECK_PATH:
+            return self.check(environ, start_response)
+        return self.app(environ, start_response)
+
+
+def _default_compute_api() -> Any:
+    from zun.compute import api as compute_api
+    return compute_api.API()
+
+
+def setup_app(compute_api: Any = None) -> Callable:
+    """Build the API; ``compute_api`` replaces the real compute API (tests).
+
+    Without one, ``zun.compute.api.API()`` is built on the first request
+    that needs it.
+    """
+    app = pecan.make_app(
+        root.RootController(),
+        hooks=[hooks.ContextHook(),
+               hooks.ComputeHook(compute_api, _default_compute_api)],
+        debug=False,
+        force_canonical=False,
+        # Container names may contain dots: never read "x.json" as a format.
+        guess_content_type_from_ext=False,
+    )
+    app = _HealthcheckRoute(app, healthcheck.Healthcheck(None, CONF))
+    app = microversion.MicroversionMiddleware(app)
+    app = auth.wrap(app)
+    app = errors.ErrorBodyMiddleware(app)
+    app = request_id.RequestId(app)
+    return app

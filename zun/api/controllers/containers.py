@@ -1,0 +1,294 @@
+"""``/v1/containers``: create, list, show, update, delete and act on containers.
+
+Every handler follows one path: read the context and version, validate the
+request, load the container (project scoped, so another tenant's container
+is a 404), check policy against its project, then hand over to the compute
+API, which owns the state table and the one-operation-at-a-time claim.
+"""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import pecan
+import webob
+from oslo_utils import uuidutils
+from pecan import rest
+
+from zun.api import utils, versions
+from zun.api.controllers import container_actions
+from zun.api.schemas import containers as schemas
+from zun.api.schemas import validation
+from zun.api.views import containers as view
+from zun.common import exception, policy, states
+from zun.conf import CONF
+from zun.db import api as db_api
+
+LIST_FILTERS = ("name", "image", "project_id", "user_id", "memory", "host",
+                "task_state", "status", "auto_remove")
+LIST_PARAMS = LIST_FILTERS + ("limit", "marker", "sort_key", "sort_dir",
+                              "all_projects")
+
+
+def _empty(status: int) -> webob.Response:
+    """A bodiless answer with no Content-Type (zunclient then reads no body)."""
+    response = webob.Response(status=status)
+    response.headers.pop("Content-Type", None)
+    response.headers["Content-Length"] = "0"
+    return response
+
+
+def _target(container: Any) -> dict[str, Any]:
+    return {"project_id": container.project_id, "user_id": container.user_id}
+
+
+def _show(container: Any) -> dict[str, Any]:
+    ctx = utils.context()
+    hidden = view.hidden_fields(ctx, utils.api_version())
+    return view.format_container(container, pecan.request.host_url, hidden)
+
+
+def _load(ident: str, rule: str) -> Any:
+    """The container ``ident`` (uuid or name) if the caller may ``rule`` it."""
+    ctx = utils.context()
+    container = db_api.container_get(ctx, ident)
+    policy.authorize(ctx, rule, _target(container))
+    return container
+
+
+class ContainersController(rest.RestController):
+
+    container_actions = container_actions.ContainerActionsController()
+
+    _custom_actions = {
+        "start": ["POST"], "stop": ["POST"], "reboot": ["POST"],
+        "pause": ["POST"], "unpause": ["POST"], "kill": ["POST"],
+        "rename": ["POST"], "execute": ["POST"],
+        "logs": ["GET"], "top": ["GET"], "stats": ["GET"],
+    }
+
+    # --- collection ----------------------------------------------------------
+    @pecan.expose("json")
+    def get_all(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = utils.context()
+        utils.check_query_keys(LIST_PARAMS)
+        policy.authorize(ctx, "container:get_all")
+        utils.set_all_projects(ctx, "container:get_all_all_projects")
+        filters = self._filters(ctx)
+        limit = min(utils.query_int("limit", minimum=1) or CONF.api.max_limit,
+                    CONF.api.max_limit)
+        marker = utils.query_value("marker")
+        try:
+            # The DB layer owns which columns sort and says so (400) itself.
+            rows = db_api.container_list(
+                ctx, filters=filters, limit=limit, marker=marker,
+                sort_key=utils.query_value("sort_key", "id"),
+                sort_dir=utils.query_value("sort_dir", "asc"))
+        except exception.ContainerNotFound:
+            raise exception.InvalidValue(value=marker, field="marker (no such "
+                                         "container)")
+        hidden = view.hidden_fields(ctx, utils.api_version())
+        host_url = pecan.request.host_url
+        return {
+            "containers": [view.format_container(c, host_url, hidden) for c in rows],
+            "next": self._next_url(rows, limit),
+        }
+
+    @staticmethod
+    def _filters(ctx: Any) -> dict[str, Any]:
+        filters: dict[str, Any] = {}
+        for key in LIST_FILTERS:
+            if key == "auto_remove":
+                if utils.query_value(key) is not None:
+                    filters[key] = utils.query_bool(key)
+                continue
+            values = [v for v in pecan.request.GET.getall(key) if v != "None"]
+            if not values:
+                continue
+            if key == "host":
+                # hosts are hidden from non-admins, so not filterable either
+                policy.authorize(ctx, "container:get_one:host")
+            if key == "status":
+                states.statuses(values)
+            filters[key] = values[0] if len(values) == 1 else values
+        return filters
+
+    @staticmethod
+    def _next_url(rows: list[Any], limit: int) -> str | None:
+        """Where the next page starts, keeping every other query parameter."""
+        if not rows or len(rows) < limit:
+            return None
+        params = [(k, v) for k, v in pecan.request.GET.items()
+                  if k not in ("limit", "marker")]
+        params += [("limit", str(limit)), ("marker", rows[-1].uuid)]
+        return "%s/v1/containers?%s" % (pecan.request.host_url.rstrip("/"),
+                                        urlencode(params))
+
+    @pecan.expose("json")
+    def post(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = utils.context()
+        version = utils.api_version()
+        run = utils.query_bool("run")
+        values = schemas.parse_create(utils.json_body(), version)
+        policy.authorize(ctx, "container:create")
+        if "runtime" in values:
+            policy.authorize(ctx, "container:create:runtime")
+        if values.get("privileged"):
+            policy.authorize(ctx, "container:create:privileged")
+        if "host" in values:
+            policy.authorize(ctx, "container:create:requested_destination")
+        if "image_pull_policy" in values:
+            policy.authorize(ctx, "container:create:image_pull_policy")
+        values["user_id"] = ctx.user_id
+        values["project_id"] = ctx.project_id
+        if not values.get("name"):
+            values["uuid"] = uuidutils.generate_uuid()
+            values["name"] = "zun-%s" % values["uuid"]
+        container = utils.compute_api().container_create(ctx, values, run=run)
+        pecan.response.status = 202
+        pecan.response.headers["Location"] = view.links(
+            pecan.request.host_url, container.uuid)[0]["href"]
+        return _show(container)
+
+    # --- one container ---------------------------------------------------------
+    @pecan.expose("json")
+    def get_one(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:
+        ctx = utils.context()
+        utils.set_all_projects(ctx, "container:get_one_all_projects")
+        container = _load(container_ident, "container:get_one")
+        return _show(utils.compute_api().container_show(ctx, container))
+
+    @pecan.expose("json")
+    def patch(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:
+        ctx = utils.context()
+        patch = schemas.parse_update(utils.json_body())
+        container = _load(container_ident, "container:update")
+        return _show(utils.compute_api().container_update(ctx, container, patch))
+
+    @pecan.expose("json")
+    def delete(self, container_ident: str, **kwargs: Any) -> webob.Response:
+        ctx = utils.context()
+        version = utils.api_version()
+        force = utils.query_bool("force")
+        stop = utils.query_bool("stop")
+        if stop and version < versions.DELETE_STOP:
+            raise exception.InvalidParamInVersion(
+                param="stop", version=version, min_version=versions.DELETE_STOP)
+        utils.set_all_projects(ctx, "container:delete_all_projects")
+        container = _load(container_ident, "container:delete")
+        if force and version >= versions.FORCE_DELETE_ADMIN_ONLY:
+            policy.authorize(ctx, "container:delete_force", _target(container))
+        utils.compute_api().container_delete(ctx, container, force=force, stop=stop)
+        return _empty(204)
+
+    # --- actions -------------------------------------------------------------
+    def _act(self, ident: str, action: str, **kwargs: Any) -> webob.Response:
+        ctx = utils.context()
+        container = _load(ident, "container:%s" % action)
+        utils.compute_api().container_action(ctx, container, action, **kwargs)
+        return _empty(202)
+
+    @pecan.expose("json")
+    def start(self, container_ident: str, **kwargs: Any) -> webob.Response:
+        return self._act(container_ident, "start")
+
+    @pecan.expose("json")
+    def stop(self, container_ident: str, **kwargs: Any) -> webob.Response:
+        return self._act(container_ident, "stop", timeout=utils.query_int("timeout"))
+
+    @pecan.expose("json")
+    def reboot(self, container_ident: str, **kwargs: Any) -> webob.Response:
+        return self._act(container_ident, "reboot", timeout=utils.query_int("timeout"))
+
+    @pecan.expose("json")
+    def pause(self, container_ident: str, **kwargs: Any) -> webob.Response:
+        return self._act(container_ident, "pause")
+
+    @pecan.expose("json")
+    def unpause(self, container_ident: str, **kwargs: Any) -> webob.Response:
+        return self._act(container_ident, "unpause")
+
+    @pecan.expose("json")
+    def kill(self, container_ident: str, **kwargs: Any) -> webob.Response:
+        signal = utils.query_value("signal")
+        if signal is not None and not signal.strip():
+            raise exception.InvalidValue(value=signal, field="signal")
+        return self._act(container_ident, "kill", signal=signal)
+
+    @pecan.expose("json")
+    def rename(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:
+        ctx = utils.context()
+        version = utils.api_version()
+        if version > versions.RENAME_LAST:
+            raise exception.NotAcceptable(
+                reason="rename is only served up to API version %s; use "
+                       "PATCH /v1/containers/%s with 'name'"
+                       % (versions.RENAME_LAST, container_ident))
+        name = utils.query_value("name")
+        body = {"name": name} if name is not None else utils.json_body()
+        validation.validate(schemas.RENAME_SCHEMA, body)
+        container = _load(container_ident, "container:rename")
+        return _show(utils.compute_api().container_rename(ctx, container, body["name"]))
+
+    @pecan.expose("json")
+    def logs(self, container_ident: str, **kwargs: Any) -> str:
+        ctx = utils.context()
+        tail = utils.query_value("tail", "all")
+        if tail != "all":
+            tail = str(utils.query_int("tail"))
+        options = {
+            "stdout": utils.query_bool("stdout", True),
+            "stderr": utils.query_bool("stderr", True),
+            "timestamps": utils.query_bool("timestamps", False),
+            "tail": tail,
+            "since": utils.query_value("since"),
+        }
+        container = _load(container_ident, "container:logs")
+        return utils.compute_api().container_logs(ctx, container, **options)
+
+    @pecan.expose("json")
+    def execute(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:
+        ctx = utils.context()
+        if utils.query_bool("interactive"):
+            raise exception.Invalid(reason="interactive exec is not supported")
+        if not utils.query_bool("run", True):
+            raise exception.Invalid(reason="exec without run is not supported")
+        command = utils.query_value("command")
+        if command is None:
+            command = utils.json_body(required=False).get("command")
+        words = _command_words(command)
+        container = _load(container_ident, "container:execute")
+        result = dict(utils.compute_api().container_exec(ctx, container, words))
+        result.setdefault("exec_id", None)
+        result.setdefault("proxy_url", None)
+        return result
+
+    @pecan.expose("json")
+    def top(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:
+        ctx = utils.context()
+        ps_args = utils.query_value("ps_args")
+        container = _load(container_ident, "container:top")
+        return utils.compute_api().container_top(ctx, container, ps_args=ps_args)
+
+    @pecan.expose("json")
+    def stats(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:
+        ctx = utils.context()
+        container = _load(container_ident, "container:stats")
+        return utils.compute_api().container_stats(ctx, container)
+
+
+def _command_words(command: Any) -> list[str]:
+    """The exec command as a word list: a quoted string or a list of strings."""
+    if isinstance(command, str):
+        words = utils.split_command(command)
+    elif isinstance(command, list) and all(isinstance(w, str) for w in command):
+        words = list(command)
+    else:
+        words = []
+        if command is not None:
+            raise validation.invalid_field("command", command,
+                                           "It must be a string or a list of strings.")
+    if not words:
+        raise exception.ValidationError(
+            detail="Invalid input for field 'command'. It is required.")
+    return words

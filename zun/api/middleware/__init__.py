@@ -1,0 +1,1 @@
+"""WSGI middleware of the API: error bodies, auth and microversions."""

@@ -1,0 +1,1 @@
+"""JSON schemas of request bodies, and the validator that words their errors."""

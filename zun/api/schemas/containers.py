@@ -1,0 +1,209 @@
+"""Container request bodies: their schemas per microversion and their
+normalisation into the values the compute API stores.
+
+The wire accepts what zunclient sends (strings for cpu, memory and retry
+counts, a quoted command string below 1.20); the compute API gets one form
+only (float cpu, memory as a string of MiB, int retry count, command list).
+"""
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+from zun.api import utils, versions
+from zun.api.schemas import validation
+from zun.common import exception
+from zun.conf import CONF
+
+NAME_PATTERN = "^[a-zA-Z0-9][a-zA-Z0-9_.-]+$"
+_NAME = {"type": "string", "pattern": NAME_PATTERN, "minLength": 2, "maxLength": 255}
+_CPU = {"type": ["number", "string"], "pattern": r"^[0-9]*(\.[0-9]+)?$"}
+_MEMORY = {"type": ["integer", "string"], "pattern": "^[0-9]+$"}
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_RESTART_NAMES = ("no", "always", "on-failure", "unless-stopped")
+
+_CREATE_FIELDS: dict[str, dict[str, Any]] = {
+    "image": {"type": "string", "minLength": 1, "maxLength": 255},
+    "name": _NAME,
+    "command": {"type": ["string", "null"]},        # list from 1.20
+    "entrypoint": _STRINGS,
+    "cpu": _CPU,
+    "memory": _MEMORY,
+    "disk": {"type": ["integer", "string"], "pattern": "^[0-9]+$"},
+    "workdir": _NULLABLE_STRING,
+    "environment": _STRING_MAP,
+    "labels": _STRING_MAP,
+    "restart_policy": {
+        "type": "object",
+        "properties": {
+            "Name": {"type": "string", "enum": list(_RESTART_NAMES)},
+            "MaximumRetryCount": {"type": ["integer", "string"],
+                                  "pattern": "^[0-9]+$", "minimum": 0},
+        },
+        "required": ["Name"],
+        "additionalProperties": False,
+    },
+    "interactive": {"type": "boolean"},
+    "tty": {"type": "boolean"},
+    "image_driver": {"type": "string", "enum": ["docker", "glance"]},
+    "image_pull_policy": {"type": "string",
+                          "enum": ["never", "always", "ifnotpresent"]},
+    "security_groups": _STRINGS,
+    "nets": {"type": "array", "items": {"type": "object"}},
+    "mounts": {"type": "array", "items": {"type": "object"}},
+    "hints": {"type": "object"},
+    "runtime": {"type": "string", "minLength": 1, "maxLength": 255},
+    "hostname": {"type": "string", "minLength": 1, "maxLength": 63,
+                 "pattern": "^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$"},
+    "availability_zone": {"type": "string", "minLength": 1, "maxLength": 255},
+    "auto_remove": {"type": "boolean"},
+    "auto_heal": {"type": "boolean"},
+    "privileged": {"type": "boolean"},
+    "healthcheck": {
+        "type": "object",
+        "properties": {
+            "test": {"type": ["string", "array"]},
+            "interval": {"type": "integer", "minimum": 0},
+            "retries": {"type": "integer", "minimum": 0},
+            "timeout": {"type": "integer", "minimum": 0},
+        },
+        "additionalProperties": False,
+    },
+    "exposed_ports": {"type": "object",
+                      "propertyNames": {"pattern": r"^[0-9]+(/(tcp|udp|sctp))?$"},
+                      "additionalProperties": {"type": "object"}},
+    "cpu_policy": {"type": "string", "enum": ["shared", "dedicated"]},
+    "registry": {"type": "string"},
+    "host": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+UPDATE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"cpu": _CPU, "memory": _MEMORY, "name": _NAME,
+                   "auto_heal": {"type": "boolean"}},
+    "additionalProperties": False,
+    "minProperties": 1,
+}
+
+RENAME_SCHEMA: dict[str, Any] = {
+    "type": "object", "properties": {"name": _NAME},
+    "required": ["name"], "additionalProperties": False,
+}
+
+
+@functools.lru_cache(maxsize=None)
+def create_schema(version: versions.Version) -> dict[str, Any]:
+    """The create schema of ``version``: only fields that exist at it."""
+    properties = {}
+    for field, schema in _CREATE_FIELDS.items():
+        introduced = versions.CREATE_FIELD_MIN_VERSION.get(field)
+        if introduced is None or introduced <= version:
+            properties[field] = copy.deepcopy(schema)
+    if version >= versions.COMMAND_IS_LIST:
+        properties["command"] = {"type": ["array", "null"], "items": {"type": "string"}}
+    return {"type": "object", "properties": properties, "required": ["image"],
+            "additionalProperties": False}
+
+
+def parse_create(body: dict[str, Any], version: versions.Version) -> dict[str, Any]:
+    """Validate a create body and return normalised container values.
+
+    Fields newer than ``version`` are a 400 naming the version they need,
+    before the schema (which would only call them unknown) sees them.
+    """
+    for field in body:
+        introduced = versions.CREATE_FIELD_MIN_VERSION.get(field)
+        if introduced is not None and introduced > version:
+            raise exception.InvalidParamInVersion(
+                param=field, version=version, min_version=introduced)
+    validation.validate(create_schema(version), body)
+    _check_unsupported(body)
+
+    # hints and availability_zone are accepted for compatibility but mean
+    # nothing to the scheduler yet; nets/mounts are empty by now.
+    values = {k: v for k, v in body.items()
+              if k not in ("hints", "nets", "mounts", "registry",
+                           "availability_zone")}
+    values["cpu"] = _cpu(body["cpu"]) if "cpu" in body else CONF.default_cpu
+    values["memory"] = (_memory(body["memory"]) if "memory" in body
+                        else str(CONF.default_memory))
+    if "disk" in body:
+        values["disk"] = _bounded("disk", body["disk"], int,
+                                  CONF.minimum_disk, CONF.maximum_disk)
+    if isinstance(body.get("command"), str):
+        values["command"] = utils.split_command(body["command"])
+    if "restart_policy" in body:
+        values["restart_policy"] = _restart_policy(body["restart_policy"])
+    values.setdefault("image_driver", "docker")
+    if "exposed_ports" in body and body.get("security_groups"):
+        raise exception.ValidationError(
+            detail="'exposed_ports' and 'security_groups' cannot be used "
+                   "together: exposed ports get a security group of their own.")
+    return values
+
+
+def parse_update(body: dict[str, Any]) -> dict[str, Any]:
+    """Validate a PATCH body; cpu/memory normalised like on create."""
+    validation.validate(UPDATE_SCHEMA, body)
+    patch = dict(body)
+    if "cpu" in body:
+        patch["cpu"] = _cpu(body["cpu"])
+    if "memory" in body:
+        patch["memory"] = _memory(body["memory"])
+    return patch
+
+
+def _check_unsupported(body: dict[str, Any]) -> None:
+    """Refuse, clearly, what this deployment cannot provide."""
+    if body.get("image_driver") == "glance":
+        raise exception.ValidationError(
+            detail="Invalid input for field 'image_driver'. Value: 'glance'. "
+                   "image driver glance is not supported; use 'docker'.")
+    if body.get("nets"):
+        raise exception.ValidationError(
+            detail="Invalid input for field 'nets'. networks are not "
+                   "supported by this deployment; send an empty list.")
+    if body.get("mounts"):
+        raise exception.ValidationError(
+            detail="Invalid input for field 'mounts'. volume mounts are not "
+                   "supported by this deployment; send an empty list.")
+    if "registry" in body:
+        raise exception.ValidationError(
+            detail="Invalid input for field 'registry'. Value: '%s'. private "
+                   "registries are not supported by this deployment."
+            % body["registry"])
+
+
+def _bounded(field: str, value: Any, kind: type, low: float, high: float) -> Any:
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise validation.invalid_field(field, value, "It is not a number.")
+    if not low <= number <= high:
+        raise validation.invalid_field(
+            field, value, "It must be between %s and %s." % (low, high))
+    return number
+
+
+def _cpu(value: Any) -> float:
+    if isinstance(value, str) and value in ("", "."):
+        raise validation.invalid_field("cpu", value, "It is not a number.")
+    return _bounded("cpu", value, float, CONF.minimum_cpus, CONF.maximum_cpus)
+
+
+def _memory(value: Any) -> str:
+    return str(_bounded("memory", value, int, CONF.minimum_memory,
+                        CONF.maximum_memory))
+
+
+def _restart_policy(policy: dict[str, Any]) -> dict[str, Any]:
+    name = policy["Name"]
+    count = int(policy.get("MaximumRetryCount", 0) or 0)
+    if count and name != "on-failure":
+        raise validation.invalid_field(
+            "restart_policy.MaximumRetryCount", policy["MaximumRetryCount"],
+            "A retry count is only allowed with the 'on-failure' policy.")
+    return {"Name": name, "MaximumRetryCount": count}

@@ -1,0 +1,120 @@
+"""Request helpers shared by controllers: context, version, query and body.
+
+Clients send optional query values as the literal string ``None`` and
+booleans as ``str(bool)``; reading them in one place keeps every endpoint
+equally tolerant and equally strict.
+"""
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any, Iterable, Mapping
+
+import pecan
+
+from zun.api import versions
+from zun.common import exception, policy
+from zun.common.context import RequestContext
+
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+def context() -> RequestContext:
+    return pecan.request.context
+
+
+def api_version() -> versions.Version:
+    return pecan.request.environ[versions.ENVIRON_KEY]
+
+
+def compute_api() -> Any:
+    return pecan.request.compute_api_getter()
+
+
+def query() -> Mapping[str, str]:
+    """The query string (only the last value of a repeated key)."""
+    return pecan.request.GET
+
+
+def query_value(name: str, default: Any = None) -> Any:
+    """A query value, with absent, empty and the literal 'None' all meaning unset."""
+    value = query().get(name)
+    if value is None or value == "None":
+        return default
+    return value
+
+
+def query_bool(name: str, default: bool = False) -> bool:
+    value = query_value(name)
+    if value is None:
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise exception.InvalidValue(value=value, field="query parameter '%s' "
+                                 "(expected True or False)" % name)
+
+
+def query_int(name: str, default: int | None = None, minimum: int = 0) -> int | None:
+    value = query_value(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or number < minimum:
+        raise exception.InvalidValue(
+            value=value, field="query parameter '%s' (expected an integer "
+            ">= %d)" % (name, minimum))
+    return number
+
+
+def check_query_keys(allowed: Iterable[str]) -> None:
+    unknown = sorted(set(query().keys()) - set(allowed))
+    if unknown:
+        raise exception.Invalid(reason="unknown query parameter(s): %s"
+                                % ", ".join(unknown))
+
+
+def json_body(required: bool = True) -> dict[str, Any]:
+    """The request body as a JSON object.
+
+    A non-JSON content type is 415; a body that does not parse, or is not
+    an object, is 400. With ``required`` False an empty body is ``{}``.
+    """
+    request = pecan.request
+    raw = request.body
+    if not raw and not required:
+        return {}
+    content_type = (request.content_type or "").lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise exception.UnsupportedMediaType(content_type=content_type or "none")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise exception.ValidationError(detail="The request body is not "
+                                        "valid JSON: %s" % exc)
+    if not isinstance(body, dict):
+        raise exception.ValidationError(detail="The request body must be a "
+                                        "JSON object.")
+    return body
+
+
+def split_command(command: str, field: str = "command") -> list[str]:
+    """Split a shell-quoted command string (``"echo" "a b"``) into words."""
+    try:
+        return shlex.split(command)
+    except ValueError as exc:
+        raise exception.ValidationError(
+            detail="Invalid input for field '%s'. Value: '%s'. %s"
+            % (field, command, exc))
+
+
+def set_all_projects(ctx: RequestContext, rule: str) -> None:
+    """Honour ``?all_projects``: admin-only by ``rule``, then lift scoping."""
+    if query_bool("all_projects"):
+        policy.authorize(ctx, rule)
+        ctx.all_projects = ctx.is_admin

@@ -1,0 +1,1 @@
+"""Response bodies: what a row looks like on the wire, per version and role."""

@@ -1,0 +1,18 @@
+"""Default policy rules, in code; ``policy.yaml`` may override any of them.
+
+``list_rules`` is the ``oslo.policy.policies`` entry point, so
+oslopolicy-sample-generator documents exactly what the enforcer registers.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Iterable
+
+from oslo_policy import policy
+
+from zun.common.policies import base, container, container_action
+
+
+def list_rules() -> Iterable[policy.RuleDefault]:
+    return list(itertools.chain(base.list_rules(), container.list_rules(),
+                                container_action.list_rules()))

@@ -1,0 +1,25 @@
+"""Action-record rules: owners see what happened; only administrators see
+events, which carry host tracebacks."""
+from __future__ import annotations
+
+from oslo_policy import policy
+
+from zun.common.policies import base
+
+_PATH = "/v1/containers/{container_ident}/container_actions"
+
+rules = [
+    policy.DocumentedRuleDefault(
+        name="container:actions", check_str=base.ADMIN_OR_OWNER,
+        description="List or show the actions recorded for a container.",
+        operations=[{"method": "GET", "path": _PATH},
+                    {"method": "GET", "path": _PATH + "/{request_id}"}]),
+    policy.DocumentedRuleDefault(
+        name="container:actions:events", check_str=base.ADMIN,
+        description="See the events (and tracebacks) of an action.",
+        operations=[{"method": "GET", "path": _PATH + "/{request_id}"}]),
+]
+
+
+def list_rules() -> list[policy.RuleDefault]:
+    return rules
