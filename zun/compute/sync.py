@@ -74,6 +74,7 @@ class StateSync:
         self.driver = driver
         self.host = host
         self._dirty: set[str] = set()
+        self._reported_orphans: set[str] = set()
         self._lock = threading.Lock()
 
     @staticmethod
@@ -135,11 +136,13 @@ class StateSync:
                 continue
             if self._apply(ctx, row, facts_by_uuid.get(row.uuid), count_only=True):
                 counts["updated"] += 1
-        for uuid in set(facts_by_uuid) - known:
-            counts["orphans"] += 1
+        orphans = set(facts_by_uuid) - known
+        counts["orphans"] = len(orphans)
+        for uuid in orphans - self._reported_orphans:
             LOG.warning("Runtime container %s is labelled as zun's (uuid %s) but "
                         "has no row on host %s", facts_by_uuid[uuid].container_id,
                         uuid, self.host)
+        self._reported_orphans = orphans  # report each orphan once, not every pass
         return counts
 
     # --- the single writer -------------------------------------------------
