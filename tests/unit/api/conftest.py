@@ -12,8 +12,6 @@ from zun.common import policy
 from zun.common.context import RequestContext
 from zun.conf import CONF
 from zun.db import api as db_api
-from zun.db import migration
-from zun.db import session as db_session
 from tests.unit.api.fakes import FakeComputeAPI
 
 # Accept as zunclient sends it: Pecan answers 406 to handlers that cannot
@@ -38,15 +36,6 @@ def v(version: str, headers: dict | None = None) -> dict:
 def _parsed_conf() -> None:
     """oslo.policy looks for policy.yaml through CONF, which must be parsed."""
     CONF([], project="zun", default_config_files=[], default_config_dirs=[])
-
-
-@pytest.fixture
-def db(tmp_path) -> Iterator[str]:
-    url = "sqlite:///%s/zun.sqlite" % tmp_path
-    migration.upgrade(connection=url)
-    db_session.configure(url)
-    yield url
-    db_session.configure("sqlite://")
 
 
 @pytest.fixture

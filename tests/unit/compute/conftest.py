@@ -12,17 +12,8 @@ from zun.common import exception
 from zun.conf import CONF
 from zun.container.driver import base
 from zun.db import api as db_api
-from zun.db import migration, session
 
 HOST = "host-1"
-
-
-@pytest.fixture
-def db(tmp_path):
-    url = "sqlite:///%s" % (tmp_path / "zun.sqlite")
-    session.configure(url)
-    migration.upgrade(connection=url)
-    yield url
 
 
 @pytest.fixture
