@@ -80,3 +80,7 @@ def zun(request):
 @pytest.fixture
 def api(zun):
     return harness.ApiClient(zun.url)
+
+
+# Keystone-backed fixtures (real Keystone, real tokens) live in their own module.
+from tests.functional.keystone_fixtures import *  # noqa: E402,F401,F403

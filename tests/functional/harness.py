@@ -55,10 +55,11 @@ class ZunProcesses:
 
     def __init__(self, mode: str = "all", transport_url: str | None = None,
                  driver: str = "docker", host: str | None = None,
-                 extra_conf: str = "") -> None:
+                 extra_conf: str = "", auth_strategy: str = "noauth",
+                 port: int | None = None) -> None:
         self.mode = mode
         self.dir = Path(tempfile.mkdtemp(prefix="zun-func-%s-" % mode))
-        self.port = free_port()
+        self.port = port or free_port()
         self.host = host or "func-%s-%s" % (mode, uuidlib.uuid4().hex[:6])
         self.url = "http://127.0.0.1:%d" % self.port
         self.procs: list[subprocess.Popen] = []
@@ -72,7 +73,7 @@ class ZunProcesses:
         ]
         if transport_url:
             conf.append("transport_url = %s" % transport_url)
-        conf += ["[api]", "auth_strategy = noauth", "host_ip = 127.0.0.1",
+        conf += ["[api]", "auth_strategy = %s" % auth_strategy, "host_ip = 127.0.0.1",
                  "port = %d" % self.port,
                  "[database]", "connection = sqlite:///%s/zun.sqlite" % self.dir,
                  "[docker]", "api_url = %s" % docker_url(),

@@ -68,7 +68,6 @@ VIEW_FIELD_MIN_VERSION: dict[str, Version] = {
 }
 
 FORCE_DELETE_ADMIN_ONLY = Version(1, 7)   # from here ?force needs admin policy
-DELETE_STOP = Version(1, 12)              # ?stop on DELETE
 RENAME_LAST = Version(1, 13)              # POST .../rename served up to here
 COMMAND_IS_LIST = Version(1, 20)          # below: one shell-quoted string
 ACTION_FINISH_TIME = Version(1, 33)       # container actions show finish_time

@@ -171,9 +171,8 @@ class ContainersController(rest.RestController):
         version = utils.api_version()
         force = utils.query_bool("force")
         stop = utils.query_bool("stop")
-        if stop and version < versions.DELETE_STOP:
-            raise exception.InvalidParamInVersion(
-                param="stop", version=version, min_version=versions.DELETE_STOP)
+        # ?stop is accepted at every version (upstream: 1.12+): clients
+        # pinned below 1.12, e.g. tempest's legacy class, clean up with it.
         utils.set_all_projects(ctx, "container:delete_all_projects")
         container = _load(container_ident, "container:delete")
         if force and version >= versions.FORCE_DELETE_ADMIN_ONLY:
