@@ -1,41 +1,64 @@
 #!/usr/bin/env bash
-# Build the registry-free image busybox:local that zun's tests and trials run.
+# Build the registry-free images that zun's tests and trials run:
+#   busybox:local      busybox with `sh` as its command (IMAGE overrides the name)
+#   zun-sleeper:local  the same rootfs whose default command keeps running and
+#                      exits at once on SIGTERM (SLEEPER_IMAGE overrides the
+#                      name); tempest's nginx_image, whose container must stay
+#                      Running with no command given, and stop without the
+#                      10 s wait for SIGKILL that a bare `sleep` as PID 1 costs
 #
-# There is no internet on these machines, so the image is assembled from the
-# host's static busybox instead of being pulled. Idempotent: an existing
-# image is kept. Honours DOCKER (client binary) and DOCKER_HOST.
+# There is no internet on these machines, so the images are assembled from the
+# host's static busybox instead of being pulled. Idempotent: an existing image
+# is kept. Honours DOCKER (client binary) and DOCKER_HOST. Prints the busybox
+# image name as its last line.
 set -euo pipefail
 
 DOCKER=${DOCKER:-docker}
 IMAGE=${IMAGE:-busybox:local}
+SLEEPER_IMAGE=${SLEEPER_IMAGE:-zun-sleeper:local}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 
-if "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
-    echo "prepare-image: $IMAGE already present" >&2
-    echo "$IMAGE"
-    exit 0
-fi
+present() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
 
-if ! file_head=$(head -c 4 "$BUSYBOX" 2>/dev/null) || [[ $file_head != $'\x7fELF' ]]; then
-    echo "prepare-image: $BUSYBOX missing; install busybox-static" >&2
-    exit 1
-fi
+root=
+trap '[[ -z $root ]] || rm -rf "$root"' EXIT
 
-root=$(mktemp -d /tmp/zun-rootfs.XXXXXX)
-trap 'rm -rf "$root"' EXIT
-mkdir -p "$root"/{bin,usr/bin,sbin,usr/sbin,etc,tmp,root}
-chmod 1777 "$root/tmp"
-chmod 700 "$root/root"
-cp "$BUSYBOX" "$root/bin/busybox"
-for applet in $("$BUSYBOX" --list); do
-    [[ $applet == busybox ]] || ln -sf busybox "$root/bin/$applet"
-done
-echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
-echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >> "$root/etc/passwd"
-echo 'root:x:0:' > "$root/etc/group"
-echo 'nogroup:x:65534:' >> "$root/etc/group"
+# Lay out the rootfs once, however many images need it.
+make_rootfs() {
+    [[ -z $root ]] || return 0
+    if ! file_head=$(head -c 4 "$BUSYBOX" 2>/dev/null) || [[ $file_head != $'\x7fELF' ]]; then
+        echo "prepare-image: $BUSYBOX missing; install busybox-static" >&2
+        exit 1
+    fi
+    root=$(mktemp -d /tmp/zun-rootfs.XXXXXX)
+    mkdir -p "$root"/{bin,usr/bin,sbin,usr/sbin,etc,tmp,root}
+    chmod 1777 "$root/tmp"
+    chmod 700 "$root/root"
+    cp "$BUSYBOX" "$root/bin/busybox"
+    for applet in $("$BUSYBOX" --list); do
+        [[ $applet == busybox ]] || ln -sf busybox "$root/bin/$applet"
+    done
+    echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
+    echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >> "$root/etc/passwd"
+    echo 'root:x:0:' > "$root/etc/group"
+    echo 'nogroup:x:65534:' >> "$root/etc/group"
+}
 
-tar -C "$root" -c . | "$DOCKER" import \
-    -c 'CMD ["sh"]' -c 'ENV PATH=/bin:/usr/bin:/sbin:/usr/sbin' - "$IMAGE" >/dev/null
-echo "prepare-image: built $IMAGE" >&2
+# build NAME CMD-JSON: import the rootfs as NAME with that default command.
+build() {
+    local name=$1 cmd=$2
+    if present "$name"; then
+        echo "prepare-image: $name already present" >&2
+        return 0
+    fi
+    make_rootfs
+    tar -C "$root" -c . | "$DOCKER" import \
+        -c "CMD $cmd" -c 'ENV PATH=/bin:/usr/bin:/sbin:/usr/sbin' - "$name" >/dev/null
+    echo "prepare-image: built $name" >&2
+}
+
+build "$IMAGE" '["sh"]'
+# `sleep` runs in the background so the shell, as PID 1, can take the TERM
+# (PID 1 gets no default signal handlers, so a trap is needed).
+build "$SLEEPER_IMAGE" '["sh", "-c", "trap '"'exit 0'"' TERM; sleep 1000000 & wait"]'
 echo "$IMAGE"

@@ -92,6 +92,9 @@ class Container(_Timestamps, Base):
     finished_at = sa.Column(DateTime)
     version = sa.Column(sa.Integer, nullable=False, default=1,
                         server_default="1")
+    # [{"type": "bind", "destination": ..., "source": <host path written
+    #   by the compute agent>, "read_only": bool}] (content kept out of rows)
+    mounts = sa.Column(sa.JSON)
 
 
 class ZunService(_Timestamps, Base):
@@ -152,3 +155,37 @@ class ContainerActionEvent(_Timestamps, Base):
     result = sa.Column(sa.String(255))
     traceback = sa.Column(sa.Text)
     details = sa.Column(sa.Text)
+
+
+class ComputeNode(_Timestamps, Base):
+    """Inventory and usage of one compute host, reported by its agent."""
+
+    __tablename__ = "compute_node"
+    __table_args__ = (
+        sa.UniqueConstraint("uuid", name="uniq_compute_node0uuid"),
+        sa.UniqueConstraint("hostname", name="uniq_compute_node0hostname"),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid = sa.Column(sa.String(36), nullable=False)
+    hostname = sa.Column(sa.String(255), nullable=False)
+    cpus = sa.Column(sa.Integer)
+    cpu_used = sa.Column(sa.Float)
+    mem_total = sa.Column(sa.Integer)
+    mem_used = sa.Column(sa.Integer)
+    mem_free = sa.Column(sa.Integer)
+    mem_available = sa.Column(sa.Integer)
+    disk_total = sa.Column(sa.Integer)
+    disk_used = sa.Column(sa.Integer)
+    total_containers = sa.Column(sa.Integer)
+    running_containers = sa.Column(sa.Integer)
+    paused_containers = sa.Column(sa.Integer)
+    stopped_containers = sa.Column(sa.Integer)
+    architecture = sa.Column(sa.String(32))
+    os_type = sa.Column(sa.String(32))
+    os = sa.Column(sa.String(64))
+    kernel_version = sa.Column(sa.String(128))
+    labels = sa.Column(sa.JSON)
+    runtimes = sa.Column(sa.JSON)
+    enable_cpu_pinning = sa.Column(sa.Boolean, nullable=False, default=False,
+                                   server_default=sa.false())
