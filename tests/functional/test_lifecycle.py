@@ -229,3 +229,38 @@ def test_rkt_driver_refuses_cleanly(zun_rkt):
     detail = resp.json()["errors"][0]["detail"]
     assert "rkt" in detail and "Traceback" not in resp.text
     assert api.get("/v1/containers").json()["containers"] == []
+
+
+def test_injected_file_is_readable_in_the_container(api):
+    import base64
+    content = base64.b64encode(b"injected hello\n").decode()
+    uuid = api.run(mounts=[{"type": "bind", "source": content,
+                            "destination": "/data/testfile"}])["uuid"]
+    try:
+        api.wait_status(uuid, "Running")
+        resp = api.post("/v1/containers/%s/execute" % uuid,
+                        {"command": "cat /data/testfile"})
+        assert resp.json()["output"] == "injected hello\n", resp.text
+    finally:
+        _cleanup(api, uuid)
+
+
+def test_rebuild_recreates_the_container_and_finishes_its_action(api, docker_client):
+    uuid = api.run()["uuid"]
+    try:
+        api.wait_status(uuid, "Running")
+        old_id = docker_client.containers.get("zun-%s" % uuid).id
+        resp = api.post("/v1/containers/%s/rebuild" % uuid)
+        assert resp.status_code == 202, resp.text
+        request_id = resp.headers["x-openstack-request-id"]
+
+        def finished():
+            action = api.get("/v1/containers/%s/container_actions/%s"
+                             % (uuid, request_id)).json()
+            return action if action.get("finish_time") else None
+        action = harness.wait_until(finished, what="rebuild action to finish")
+        assert action["action"] == "rebuild" and action["message"] is None
+        api.wait_status(uuid, "Running")
+        assert docker_client.containers.get("zun-%s" % uuid).id != old_id
+    finally:
+        _cleanup(api, uuid)

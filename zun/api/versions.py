@@ -71,6 +71,9 @@ FORCE_DELETE_ADMIN_ONLY = Version(1, 7)   # from here ?force needs admin policy
 RENAME_LAST = Version(1, 13)              # POST .../rename served up to here
 COMMAND_IS_LIST = Version(1, 20)          # below: one shell-quoted string
 ACTION_FINISH_TIME = Version(1, 33)       # container actions show finish_time
+MOUNT_TYPE = Version(1, 23)               # mounts carry type bind|volume
+MOUNT_BASE64 = Version(1, 25)             # bind mount content is base64
+REBUILD = Version(1, 33)                  # POST .../rebuild (our first version)
 
 
 _EXPECTED = ("send 'container X.Y' with X.Y from %s to %s, or 'container latest'"

@@ -38,9 +38,13 @@ class API:
     # --- helpers -------------------------------------------------------------
     @staticmethod
     def _check_host(context: RequestContext, container: Any, action: str) -> None:
-        """Refuse before sending: unknown capability (400) or a down host (409)."""
+        """Refuse before sending: no host or a down host (409), or an action
+        the host's driver cannot do (400)."""
         if not container.host:
-            return
+            raise exception.Conflict(
+                reason="container %s was never placed on a host (%s); delete it "
+                       "and create it again" % (container.uuid,
+                                                container.status_reason or "no reason"))
         try:
             service = db_api.service_get(context.elevated(), container.host,
                                          scheduler.COMPUTE_BINARY)
@@ -105,7 +109,7 @@ class API:
         values.setdefault("uuid", uuidutils.generate_uuid())
         requested_host = values.pop("host", None)
         # scheduling inputs, not container columns
-        for key in ("nets", "mounts", "hints", "availability_zone", "registry"):
+        for key in ("nets", "hints", "availability_zone", "registry"):
             values.pop(key, None)
         try:
             service = scheduler.select_host(context, "create", requested_host)
@@ -165,6 +169,18 @@ class API:
                    lambda: self.rpcapi.container_delete(
                        context, container.host, container.uuid, force, stop))
 
+    def container_rebuild(self, context: RequestContext, container: Any,
+                          image: str | None = None) -> None:
+        """Recreate the runtime container, optionally from another image."""
+        states.check_action_allowed("rebuild", container.uuid, container.status,
+                                    container.task_state)
+        self._check_host(context, container, "rebuild")
+        task = states.CONTAINER_REBUILDING
+        self._claim(context, container, "rebuild", task)
+        self._send(context, container, "rebuild", task,
+                   lambda: self.rpcapi.container_rebuild(
+                       context, container.host, container.uuid, image))
+
     def container_update(self, context: RequestContext, container: Any,
                          patch: dict[str, Any]) -> Any:
         db_values = {k: patch[k] for k in ("name", "auto_heal") if k in patch}
@@ -198,19 +214,24 @@ class API:
         return self.container_update(context, container, {"name": name})
 
     # --- reads (calls) -------------------------------------------------------
-    def _read(self, context: RequestContext, container: Any, action: str) -> None:
+    @staticmethod
+    def _read_status(container: Any, action: str) -> None:
         if container.status not in states.allowed_statuses(action):
             raise exception.InvalidStateException(
                 action=action, id=container.uuid, actual_state=container.status)
+
+    def _read(self, context: RequestContext, container: Any, action: str) -> None:
+        self._read_status(container, action)
         self._check_host(context, container, action)
 
     def container_logs(self, context: RequestContext, container: Any,
                        stdout: bool = True, stderr: bool = True,
                        timestamps: bool = False, tail: str = "all",
                        since: str | None = None) -> str:
-        self._read(context, container, "logs")
         if not container.container_id:
+            self._read_status(container, "logs")
             return ""
+        self._read(context, container, "logs")
         return self.rpcapi.container_logs(
             context, container.host, container.uuid, stdout=stdout, stderr=stderr,
             timestamps=timestamps, tail=tail, since=since)

@@ -19,6 +19,7 @@ import oslo_messaging as messaging
 from zun.common import exception
 from zun.common import states
 from zun.common.context import RequestContext
+from zun.compute import mounts
 from zun.compute import sync as sync_mod
 from zun.container.driver import base as driver_base
 from zun.db import api as db_api
@@ -126,15 +127,53 @@ class Manager:
         task = states.CONTAINER_CREATING
         try:
             with self._event(context, uuid, "create"):
-                facts = self.driver.create(spec_from_row(row))
-                db_api.container_update(context, uuid,
-                                        {"container_id": facts.container_id},
-                                        expected={"task_state": task})
-                if run:
-                    facts = self.driver.start(facts.container_id)
+                facts = self._create_runtime(context, row, task, run)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded
             row = self._load(context, uuid)
             self._fail(context, row, task, exc, "create container")
+            return
+        self._finish(context, uuid, task, facts, {"status_reason": None})
+
+    def _create_runtime(self, context: RequestContext, row: Any, task: str,
+                        run: bool) -> driver_base.RuntimeFacts:
+        """Create (and maybe start) the runtime container of ``row``.
+
+        The runtime id is recorded before the start, so a failed start
+        leaves a tracked container, never an orphan.
+        """
+        spec = spec_from_row(row)
+        spec.binds = mounts.materialize(row.uuid, row.mounts)
+        facts = self.driver.create(spec)
+        db_api.container_update(context, row.uuid, {"container_id": facts.container_id},
+                                expected={"task_state": task})
+        if run:
+            facts = self.driver.start(facts.container_id)
+        return facts
+
+    def container_rebuild(self, context: RequestContext, uuid: str,
+                          image: str | None = None) -> None:
+        """Replace the runtime container by a fresh one (optionally a new image).
+
+        It runs again if it was running when the rebuild was accepted.
+        """
+        context = context.elevated()
+        context.update_store()
+        task = states.CONTAINER_REBUILDING
+        row = self._load(context, uuid)
+        was_running = row.status in (states.RUNNING, states.RESTARTING)
+        try:
+            with self._event(context, uuid, "rebuild"):
+                values: dict[str, Any] = {"container_id": None}
+                if image:
+                    values["image"] = image
+                if row.container_id:
+                    self.driver.delete(row.container_id, force=True)
+                row = db_api.container_update(context, uuid, values,
+                                              expected={"task_state": task})
+                facts = self._create_runtime(context, row, task, was_running)
+        except Exception as exc:  # noqa: BLE001
+            self._fail(context, self._load(context, uuid), task, exc,
+                       "rebuild container")
             return
         self._finish(context, uuid, task, facts, {"status_reason": None})
 
@@ -180,6 +219,7 @@ class Manager:
         except Exception as exc:  # noqa: BLE001
             self._fail(context, row, task, exc, "delete container")
             return
+        mounts.remove(uuid)
         try:
             db_api.container_destroy(context, uuid)
         except exception.NotFound:

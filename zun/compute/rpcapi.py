@@ -53,6 +53,11 @@ class ComputeAPI:
         self.client.cast(context, host, "container_delete", uuid=uuid,
                          force=force, stop=stop)
 
+    @_bus_errors_as_503
+    def container_rebuild(self, context: RequestContext, host: str, uuid: str,
+                          image: str | None) -> None:
+        self.client.cast(context, host, "container_rebuild", uuid=uuid, image=image)
+
     # --- calls -------------------------------------------------------------
     @_bus_errors_as_503
     def container_update(self, context: RequestContext, host: str, uuid: str,

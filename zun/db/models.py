@@ -92,8 +92,9 @@ class Container(_Timestamps, Base):
     finished_at = sa.Column(DateTime)
     version = sa.Column(sa.Integer, nullable=False, default=1,
                         server_default="1")
-    # [{"type": "bind", "destination": ..., "source": <host path written
-    #   by the compute agent>, "read_only": bool}] (content kept out of rows)
+    # [{"type": "bind", "destination": ..., "content": <base64>}]: injected
+    # files, kept here so the agent can recreate them (rebuild); capped by
+    # the API
     mounts = sa.Column(sa.JSON)
 
 

@@ -57,6 +57,11 @@ class FakeComputeAPI:
                                 {"task_state": states.TASK_FOR_ACTION[action]},
                                 expected={"task_state": None})
 
+    def container_rebuild(self, context, container, image=None):
+        self._record("container_rebuild", context, container, image=image)
+        states.check_action_allowed("rebuild", container.uuid, container.status,
+                                    container.task_state)
+
     def container_delete(self, context, container, force=False, stop=False):
         self._record("container_delete", context, container, force=force, stop=stop)
         action = "delete_force" if force else ("delete_after_stop" if stop else "delete")

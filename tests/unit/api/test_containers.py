@@ -258,3 +258,22 @@ def test_delete_running_without_stop_is_409(app, c1):
     app.delete("/v1/containers/c1", headers=ALICE, status=409)
     ctx = RequestContext(user_id="alice", project_id="proj-a")
     assert db_api.container_get(ctx, "c1").uuid == c1.uuid
+
+
+# --- rebuild -------------------------------------------------------------------
+def test_rebuild_with_image_from_body_or_query(app, compute, c1):
+    app.post_json("/v1/containers/c1/rebuild", {"image": "busybox:2"},
+                  headers=v("1.33"), status=202)
+    assert compute.last("container_rebuild")[1] == {"image": "busybox:2"}
+    app.post("/v1/containers/c1/rebuild?image=busybox:3", headers=v("1.40"), status=202)
+    assert compute.last("container_rebuild")[1] == {"image": "busybox:3"}
+    app.post("/v1/containers/c1/rebuild", headers=v("1.40"), status=202)
+    assert compute.last("container_rebuild")[1] == {"image": None}
+
+
+def test_rebuild_refuses_glance_and_unknown_fields(app, compute, c1):
+    app.post("/v1/containers/c1/rebuild?image_driver=glance", headers=v("1.40"),
+             status=400)
+    app.post_json("/v1/containers/c1/rebuild", {"bogus": 1}, headers=v("1.40"),
+                  status=400)
+    assert "container_rebuild" not in compute.names()

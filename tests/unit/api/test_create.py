@@ -179,11 +179,48 @@ def test_glance_is_not_supported(app):
     assert "image driver glance is not supported" in title
 
 
-@pytest.mark.parametrize("field", ["nets", "mounts"])
-def test_non_empty_nets_and_mounts_are_refused(app, field):
-    title = _title(_create(app, {"image": "x", field: [{"network": "n"}]},
+def test_non_empty_nets_are_refused(app):
+    title = _title(_create(app, {"image": "x", "nets": [{"network": "n"}]},
                            headers=v("1.40"), status=400))
-    assert "not supported" in title and field in title
+    assert "not supported" in title and "nets" in title
+
+
+def test_volume_mounts_are_refused(app):
+    body = {"image": "x", "mounts": [{"source": "vol1", "destination": "/data"}]}
+    title = _title(_create(app, body, headers=v("1.40"), status=400))
+    assert "mounts[0]" in title and "block storage" in title
+
+
+def test_bind_mount_injects_base64_content(app, compute):
+    import base64
+    content = base64.b64encode(b"hello file\n").decode()
+    body = {"image": "x", "mounts": [{"type": "bind", "source": content,
+                                      "destination": "/data/testfile"}]}
+    _create(app, body, headers=v("1.25"))
+    assert _values(compute)[0]["mounts"] == [
+        {"type": "bind", "destination": "/data/testfile", "content": content}]
+
+
+@pytest.mark.parametrize("mount,version,needle", [
+    ({"type": "bind", "source": "%%%", "destination": "/f"}, "1.25", "base64"),
+    ({"type": "bind", "source": "eA==", "destination": "relative"}, "1.25",
+     "destination"),
+    ({"type": "bind", "source": "x", "destination": "/f"}, "1.22", "1.23"),
+    ({"type": "bind", "source": "eA==", "destination": "/f", "extra": 1}, "1.25",
+     "extra"),
+])
+def test_bad_mounts_are_400(app, compute, mount, version, needle):
+    title = _title(_create(app, {"image": "x", "mounts": [mount]},
+                           headers=v(version), status=400))
+    assert needle in title
+
+
+def test_oversized_injected_files_are_400(app):
+    import base64
+    big = base64.b64encode(b"x" * (1024 * 1024 + 1)).decode()
+    body = {"image": "x", "mounts": [{"type": "bind", "source": big,
+                                      "destination": "/big"}]}
+    assert "at most" in _title(_create(app, body, headers=v("1.40"), status=400))
 
 
 def test_registry_is_refused(app):

@@ -115,3 +115,49 @@ def test_exec_and_reads(db, ctx, manager):
         "output": "echo hi", "exit_code": 0, "exec_id": None, "proxy_url": None}
     assert manager.container_logs(ctx, row.uuid) == "log line\n"
     assert manager.container_top(ctx, row.uuid, None)["Titles"] == ["PID"]
+
+
+def test_rebuild_replaces_the_runtime_container_and_keeps_it_running(
+        db, ctx, admin, manager, driver):
+    row = _running(ctx, manager)
+    old_id = row.container_id
+    db_api.container_update(admin, row.uuid, {"task_state": states.CONTAINER_REBUILDING})
+    db_api.action_start(ctx, row.uuid, "rebuild")
+    manager.container_rebuild(ctx, row.uuid, image="busybox:2")
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    assert (row.status, row.task_state, row.image) == (states.RUNNING, None, "busybox:2")
+    assert row.container_id != old_id and old_id not in driver.containers
+    rebuild = [a for a in db_api.actions_get(ctx, row.uuid) if a.action == "rebuild"][0]
+    assert rebuild.finish_time is not None and rebuild.message is None
+
+
+def test_rebuild_of_a_stopped_container_leaves_it_created(db, ctx, admin, manager,
+                                                           driver):
+    row = _running(ctx, manager)
+    db_api.container_update(admin, row.uuid, {"status": states.STOPPED,
+                                              "task_state": states.CONTAINER_REBUILDING})
+    manager.container_rebuild(ctx, row.uuid)
+    assert db_api.container_get_by_uuid(admin, row.uuid).status == states.CREATED
+
+
+def test_injected_files_are_written_and_bound(db, ctx, admin, manager, driver, tmp_path):
+    import base64
+    from zun.conf import CONF
+    CONF.set_override("state_path", str(tmp_path))
+    try:
+        row = make_row(ctx, task_state=states.CONTAINER_CREATING, mounts=[
+            {"type": "bind", "destination": "/data/f",
+             "content": base64.b64encode(b"secret").decode()}])
+        seen = []
+        original = driver.create
+        driver.create = lambda spec: (seen.append(spec.binds), original(spec))[1]
+        manager.container_create(ctx, row.uuid, run=False)
+        ((host_path, dest),) = seen[0]
+        assert dest == "/data/f" and open(host_path, "rb").read() == b"secret"
+        db_api.container_update(admin, row.uuid,
+                                {"task_state": states.CONTAINER_DELETING})
+        manager.container_delete(ctx, row.uuid, force=True, stop=False)
+        import os
+        assert not os.path.exists(host_path)
+    finally:
+        CONF.clear_override("state_path")

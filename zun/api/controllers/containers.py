@@ -63,7 +63,7 @@ class ContainersController(rest.RestController):
     _custom_actions = {
         "start": ["POST"], "stop": ["POST"], "reboot": ["POST"],
         "pause": ["POST"], "unpause": ["POST"], "kill": ["POST"],
-        "rename": ["POST"], "execute": ["POST"],
+        "rename": ["POST"], "execute": ["POST"], "rebuild": ["POST"],
         "logs": ["GET"], "top": ["GET"], "stats": ["GET"],
     }
 
@@ -213,6 +213,22 @@ class ContainersController(rest.RestController):
         if signal is not None and not signal.strip():
             raise exception.InvalidValue(value=signal, field="signal")
         return self._act(container_ident, "kill", signal=signal)
+
+    @pecan.expose("json")
+    def rebuild(self, container_ident: str, **kwargs: Any) -> webob.Response:
+        """Recreate the runtime container; ``image`` (query or body) replaces it."""
+        ctx = utils.context()
+        params = utils.json_body(required=False)
+        validation.validate(schemas.REBUILD_SCHEMA, params)
+        image = utils.query_value("image") or params.get("image")
+        driver = utils.query_value("image_driver") or params.get("image_driver")
+        if driver not in (None, "docker"):
+            raise exception.ValidationError(
+                detail="Invalid input for field 'image_driver'. Value: '%s'. "
+                       "only the 'docker' image driver is supported." % driver)
+        container = _load(container_ident, "container:rebuild")
+        utils.compute_api().container_rebuild(ctx, container, image=image)
+        return _empty(202)
 
     @pecan.expose("json")
     def rename(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:

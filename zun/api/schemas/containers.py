@@ -7,6 +7,7 @@ only (float cpu, memory as a string of MiB, int retry count, command list).
 """
 from __future__ import annotations
 
+import base64
 import copy
 import functools
 from typing import Any
@@ -53,7 +54,18 @@ _CREATE_FIELDS: dict[str, dict[str, Any]] = {
                           "enum": ["never", "always", "ifnotpresent"]},
     "security_groups": _STRINGS,
     "nets": {"type": "array", "items": {"type": "object"}},
-    "mounts": {"type": "array", "items": {"type": "object"}},
+    "mounts": {"type": "array", "items": {
+        "type": "object",
+        "properties": {
+            "source": {"type": "string"},
+            "destination": {"type": "string", "pattern": "^/", "minLength": 2,
+                            "maxLength": 4096},
+            "size": {"type": ["string", "integer"]},
+            "type": {"type": "string", "enum": ["volume", "bind"]},
+        },
+        "required": ["destination"],
+        "additionalProperties": False,
+    }},
     "hints": {"type": "object"},
     "runtime": {"type": "string", "minLength": 1, "maxLength": 255},
     "hostname": {"type": "string", "minLength": 1, "maxLength": 63,
@@ -86,6 +98,13 @@ UPDATE_SCHEMA: dict[str, Any] = {
                    "auto_heal": {"type": "boolean"}},
     "additionalProperties": False,
     "minProperties": 1,
+}
+
+REBUILD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"image": {"type": "string", "minLength": 1, "maxLength": 255},
+                   "image_driver": {"type": "string"}},
+    "additionalProperties": False,
 }
 
 RENAME_SCHEMA: dict[str, Any] = {
@@ -123,10 +142,12 @@ def parse_create(body: dict[str, Any], version: versions.Version) -> dict[str, A
     _check_unsupported(body)
 
     # hints and availability_zone are accepted for compatibility but mean
-    # nothing to the scheduler yet; nets/mounts are empty by now.
+    # nothing to the scheduler yet; nets are empty by now.
     values = {k: v for k, v in body.items()
               if k not in ("hints", "nets", "mounts", "registry",
                            "availability_zone")}
+    if body.get("mounts"):
+        values["mounts"] = _mounts(body["mounts"], version)
     values["cpu"] = _cpu(body["cpu"]) if "cpu" in body else CONF.default_cpu
     values["memory"] = (_memory(body["memory"]) if "memory" in body
                         else str(CONF.default_memory))
@@ -166,15 +187,55 @@ def _check_unsupported(body: dict[str, Any]) -> None:
         raise exception.ValidationError(
             detail="Invalid input for field 'nets'. networks are not "
                    "supported by this deployment; send an empty list.")
-    if body.get("mounts"):
-        raise exception.ValidationError(
-            detail="Invalid input for field 'mounts'. volume mounts are not "
-                   "supported by this deployment; send an empty list.")
     if "registry" in body:
         raise exception.ValidationError(
             detail="Invalid input for field 'registry'. Value: '%s'. private "
                    "registries are not supported by this deployment."
             % body["registry"])
+
+
+# An injected file travels in the DB row and the RPC message: keep it small.
+MAX_INJECTED_BYTES = 1024 * 1024
+
+
+def _mounts(mounts: list[dict[str, Any]], version: versions.Version) -> list[dict]:
+    """Bind mounts of injected files: ``source`` is the file content.
+
+    Volume mounts need a block-storage service (Cinder), which this
+    deployment does not have: they are refused, clearly.
+    """
+    out = []
+    total = 0
+    for index, mount in enumerate(mounts):
+        field = "mounts[%d]" % index
+        if "type" in mount and version < versions.MOUNT_TYPE:
+            raise exception.InvalidParamInVersion(
+                param="%s.type" % field, version=version,
+                min_version=versions.MOUNT_TYPE)
+        if mount.get("type", "volume") != "bind":
+            raise exception.ValidationError(
+                detail="Invalid input for field '%s'. volume mounts need a "
+                       "block storage service, which this deployment does not "
+                       "provide; use type 'bind' to inject a file." % field)
+        content = _mount_content(field, mount.get("source", ""), version)
+        total += len(content)
+        if total > MAX_INJECTED_BYTES:
+            raise validation.invalid_field(
+                "mounts", "...", "Injected files may hold at most %d bytes "
+                "in total." % MAX_INJECTED_BYTES)
+        out.append({"type": "bind", "destination": mount["destination"],
+                    "content": base64.b64encode(content).decode("ascii")})
+    return out
+
+
+def _mount_content(field: str, source: str, version: versions.Version) -> bytes:
+    if version < versions.MOUNT_BASE64:
+        return source.encode("utf-8")
+    try:
+        return base64.b64decode(source.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError):
+        raise validation.invalid_field(
+            "%s.source" % field, source[:40], "It is not valid base64 content.")
 
 
 def _bounded(field: str, value: Any, kind: type, low: float, high: float) -> Any:

@@ -52,7 +52,7 @@ rules = [
 ]
 
 for _action in ("start", "stop", "reboot", "pause", "unpause", "kill",
-                "execute", "rename"):
+                "execute", "rename", "rebuild"):
     rules.append(_rule(_action, base.ADMIN_OR_OWNER,
                        "%s a container." % _action.capitalize(),
                        "POST", "%s/%s" % (_ONE, _action)))

@@ -31,7 +31,7 @@ CAPABILITY_FOR_ACTION: dict[str, str] = {
     "pause": "pause", "unpause": "unpause", "kill": "kill",
     "delete": "delete", "delete_after_stop": "delete",
     "logs": "logs", "execute": "exec", "top": "top", "stats": "stats",
-    "update": "update",
+    "update": "update", "rebuild": "create",
 }
 
 # Labels every zun-created runtime container carries, so the runtime itself
@@ -60,6 +60,9 @@ class ContainerSpec:
     interactive: bool = False
     tty: bool = False
     image_pull_policy: str | None = None  # "always" | "ifnotpresent" | "never"
+    # (host path, container path): files the compute agent has written for
+    # this container, bind-mounted read-write
+    binds: list[tuple[str, str]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -194,3 +197,16 @@ class ContainerDriver(abc.ABC):
     @abc.abstractmethod
     def ping(self) -> bool:
         """True when the runtime answers."""
+
+    # --- host inventory (optional) -------------------------------------------
+    def host_info(self) -> dict[str, Any]:
+        """Facts only the runtime knows, for the host inventory.
+
+        Optional: the agent measures the host itself and uses these to fill
+        in what it cannot see (the runtimes on offer, where the runtime keeps
+        its data). Known keys: ``cpus``, ``mem_total`` (MiB), ``os``,
+        ``os_type``, ``kernel_version``, ``architecture``, ``runtimes``
+        (list of names) and ``data_dir`` (a path on this host). Raises a
+        ZunException when the runtime does not answer.
+        """
+        return {}

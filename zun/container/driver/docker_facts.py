@@ -117,6 +117,8 @@ def create_kwargs(spec: base.ContainerSpec) -> dict[str, Any]:
         "hostname": spec.hostname or None,
         "nano_cpus": nano_cpus(spec.cpu),
         "restart_policy": restart_policy(spec.restart_policy),
+        "volumes": ({host: {"bind": dest, "mode": "rw"} for host, dest in spec.binds}
+                    if spec.binds else None),
     }
     kwargs.update({k: v for k, v in optional.items() if v is not None})
     kwargs.update(memory_limits(spec.memory_mib))
