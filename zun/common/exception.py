@@ -172,3 +172,13 @@ class NoValidHost(ZunException):
 class ContainerHostNotUp(Conflict):
     msg_fmt = ("Container %(container)s is on host %(host)s, whose compute "
                "service is down; try again when it is back.")
+
+
+# --- appended: services and hosts ----------------------------------------------
+class ComputeNodeNotFound(NotFound):
+    msg_fmt = "Host %(host)s could not be found."
+
+
+class ServiceInUse(Conflict):
+    msg_fmt = ("Service %(binary)s on host %(host)s still has %(count)d "
+               "container(s); delete or move them before deleting the service.")

@@ -14,6 +14,7 @@ from zun.common import context as zun_context
 from zun.common import exception
 from zun.common import rpc
 from zun.compute import manager as manager_mod
+from zun.compute import resources
 from zun.compute import sync as sync_mod
 from zun.conf import CONF
 from zun.container.driver import base as driver_base
@@ -32,6 +33,7 @@ class ComputeService:
         self.driver = driver
         self.sync = sync_mod.StateSync(driver, self.host)
         self.manager = manager_mod.Manager(driver, self.host, self.sync)
+        self.inventory = resources.InventoryReporter(driver, self.host)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._rpc_server: Any = None
@@ -75,6 +77,7 @@ class ComputeService:
             {"driver": self.driver.name,
              "capabilities": sorted(self.driver.capabilities),
              "availability_zone": CONF.default_availability_zone})
+        self._safe(self.inventory.report, "host inventory report")
 
     def _follow_events(self) -> None:
         """Follow the event stream; on a break, back off, reconnect, reconcile."""

@@ -526,3 +526,134 @@ def service_destroy(context: RequestContext, host: str, binary: str) -> None:
             .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise _service_missing(host, binary)
+
+
+# --- compute nodes (host inventory) ------------------------------------------
+ComputeNode = models.ComputeNode
+
+_NODE_COLUMNS = frozenset(c.name for c in ComputeNode.__table__.columns)
+_NODE_SORTABLE = frozenset(
+    c.name for c in ComputeNode.__table__.columns
+    if not isinstance(c.type, sa.JSON))
+
+
+def _node_missing(ident: str) -> exception.ComputeNodeNotFound:
+    return exception.ComputeNodeNotFound(host=ident)
+
+
+def _node_write(session: Any, hostname: str, values: dict[str, Any]) -> Any:
+    """UPDATE first (SQLite takes its write lock before any read)."""
+    values = dict(values, updated_at=models.utcnow())
+    result = session.execute(
+        sa.update(ComputeNode).where(ComputeNode.hostname == hostname)
+        .values(values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return None
+    return session.execute(
+        sa.select(ComputeNode).where(ComputeNode.hostname == hostname)
+        .execution_options(populate_existing=True)).scalar_one()
+
+
+@_retry
+def compute_node_upsert(context: RequestContext, hostname: str,
+                        values: dict[str, Any]) -> Any:
+    """Write the inventory of ``hostname``, creating its row on first report.
+
+    ``values`` may carry the ``uuid`` to use when the row is created; an
+    existing row keeps its uuid, so a host's identity never changes. Two
+    writers racing to create the row both end up updating the winner's.
+    """
+    values = dict(values)
+    uuid = values.pop("uuid", None) or uuidutils.generate_uuid()
+    _check_columns(values, "compute node field(s)",
+                   _NODE_COLUMNS - {"id", "uuid", "hostname"})
+    for _attempt in range(2):
+        with db_session.writer() as session:
+            row = _node_write(session, hostname, values)
+        if row is not None:
+            return row
+        try:
+            with db_session.writer() as session:
+                row = ComputeNode(uuid=uuid, hostname=hostname, **values)
+                session.add(row)
+                session.flush()
+            return row
+        except db_exc.DBDuplicateEntry:
+            continue
+    raise _node_missing(hostname)
+
+
+def compute_node_get(context: RequestContext, ident: str) -> Any:
+    """By uuid or hostname (a uuid match wins); raises ComputeNodeNotFound."""
+    with db_session.reader() as session:
+        rows = session.execute(
+            sa.select(ComputeNode).where(sa.or_(ComputeNode.uuid == ident,
+                                                ComputeNode.hostname == ident))
+        ).scalars().all()
+    if not rows:
+        raise _node_missing(ident)
+    return sorted(rows, key=lambda r: r.uuid != ident)[0]
+
+
+def compute_node_list(context: RequestContext, limit: int | None = None,
+                      marker: str | None = None, sort_key: str = "id",
+                      sort_dir: str = "asc") -> list[Any]:
+    """A page of compute nodes in (sort_key, id) order after ``marker`` (a uuid).
+
+    NULLs sort first ascending, as for containers. Raises Invalid for an
+    unknown or JSON sort key and ComputeNodeNotFound for an unknown marker.
+    """
+    sort_key = sort_key or "id"
+    sort_dir = (sort_dir or "asc").lower()
+    if sort_key not in _NODE_SORTABLE:
+        raise exception.Invalid(reason=f"invalid sort_key '{sort_key}'")
+    if sort_dir not in _SORT_DIRS:
+        raise exception.Invalid(
+            reason=f"invalid sort_dir '{sort_dir}': use asc or desc")
+    if limit is not None and limit < 0:
+        raise exception.Invalid(reason=f"invalid limit {limit}")
+    column = getattr(ComputeNode, sort_key)
+    desc = sort_dir == "desc"
+    direction = sa.desc if desc else sa.asc
+    stmt = sa.select(ComputeNode)
+    with db_session.reader() as session:
+        if marker is not None:
+            anchor = session.execute(sa.select(ComputeNode).where(
+                ComputeNode.uuid == marker)).scalar_one_or_none()
+            if anchor is None:
+                raise _node_missing(marker)
+            stmt = stmt.where(_node_after(column, getattr(anchor, sort_key),
+                                          anchor.id, desc))
+        order = [direction(ComputeNode.id)]
+        if column is not ComputeNode.id:
+            order = [direction(sa.case((column.is_(None), 0), else_=1)),
+                     direction(column)] + order
+        stmt = stmt.order_by(*order)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return list(session.execute(stmt).scalars().all())
+
+
+def _node_after(column: Any, value: Any, marker_id: int, desc: bool) -> Any:
+    """Rows strictly after the marker in (NULLs first, column, id) order."""
+    id_after = ComputeNode.id < marker_id if desc else ComputeNode.id > marker_id
+    if column is ComputeNode.id:
+        return id_after
+    if value is None:
+        if desc:
+            return sa.and_(column.is_(None), id_after)
+        return sa.or_(column.is_not(None), sa.and_(column.is_(None), id_after))
+    beyond = column < value if desc else column > value
+    ties = sa.and_(column == value, id_after)
+    if desc:
+        return sa.or_(beyond, column.is_(None), ties)
+    return sa.or_(beyond, ties)
+
+
+@_retry
+def compute_node_destroy(context: RequestContext, hostname: str) -> None:
+    """Forget a host's inventory; a host without a row is not an error."""
+    with db_session.writer() as session:
+        session.execute(
+            sa.delete(ComputeNode).where(ComputeNode.hostname == hostname)
+            .execution_options(synchronize_session=False))

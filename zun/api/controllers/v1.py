@@ -7,6 +7,7 @@ import pecan
 
 from zun.api import versions
 from zun.api.controllers import containers
+from zun.api.controllers import availability_zones, hosts, services
 
 
 def _links(host_url: str, name: str) -> list[dict[str, str]]:
@@ -17,6 +18,9 @@ def _links(host_url: str, name: str) -> list[dict[str, str]]:
 
 class V1Controller:
     containers = containers.ContainersController()
+    services = services.ServicesController()
+    hosts = hosts.HostsController()
+    availability_zones = availability_zones.AvailabilityZonesController()
 
     @pecan.expose("json")
     def index(self) -> dict[str, Any]:
@@ -29,4 +33,7 @@ class V1Controller:
                              "type": "application/vnd.openstack.zun.v1+json"}],
             "links": [{"href": "%s/v1/" % host_url.rstrip("/"), "rel": "self"}],
             "containers": _links(host_url, "containers"),
+            "services": _links(host_url, "services"),
+            "hosts": _links(host_url, "hosts"),
+            "availability_zones": _links(host_url, "availability_zones"),
         }

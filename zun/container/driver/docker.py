@@ -309,6 +309,27 @@ class DockerDriver(base.ContainerDriver):
         if not stop.is_set():
             raise exception.DockerError(error_msg=f"event stream from {self._url} ended")
 
+    # --- host inventory -------------------------------------------------------
+    def host_info(self) -> dict[str, Any]:
+        """``docker info`` in the driver-neutral keys of the base class.
+
+        The engine is the authority on what it offers (its OCI runtimes) and
+        where it stores images and container layers (the disk to measure).
+        """
+        with self._errors():
+            info = self._api.info()
+        mem_total = info.get("MemTotal")
+        return {
+            "cpus": info.get("NCPU"),
+            "mem_total": mem_total // (1024 * 1024) if mem_total else None,
+            "os": info.get("OperatingSystem"),
+            "os_type": info.get("OSType"),
+            "kernel_version": info.get("KernelVersion"),
+            "architecture": info.get("Architecture"),
+            "runtimes": sorted(info.get("Runtimes") or {}),
+            "data_dir": info.get("DockerRootDir"),
+        }
+
 
 def _close_when(stop: threading.Event, done: threading.Event, stream: Any) -> None:
     """Close ``stream`` once ``stop`` is set; quit if the reader finished first."""

@@ -80,3 +80,8 @@ class RktDriver(base.ContainerDriver):
 
     def ping(self) -> bool:
         return True
+
+    # --- host inventory ------------------------------------------------------
+    def host_info(self) -> dict[str, Any]:
+        # No rkt runtime is ever installed, so none is offered.
+        return {"runtimes": []}
