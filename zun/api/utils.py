@@ -11,6 +11,7 @@ import shlex
 from typing import Any, Iterable, Mapping
 
 import pecan
+import webob
 
 from zun.api import versions
 from zun.common import exception, policy
@@ -118,3 +119,11 @@ def set_all_projects(ctx: RequestContext, rule: str) -> None:
     if query_bool("all_projects"):
         policy.authorize(ctx, rule)
         ctx.all_projects = ctx.is_admin
+
+
+def empty_response(status: int) -> webob.Response:
+    """A bodiless answer with no Content-Type (zunclient then reads no body)."""
+    response = webob.Response(status=status)
+    response.headers.pop("Content-Type", None)
+    response.headers["Content-Length"] = "0"
+    return response

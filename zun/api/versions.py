@@ -73,7 +73,8 @@ COMMAND_IS_LIST = Version(1, 20)          # below: one shell-quoted string
 ACTION_FINISH_TIME = Version(1, 33)       # container actions show finish_time
 MOUNT_TYPE = Version(1, 23)               # mounts carry type bind|volume
 MOUNT_BASE64 = Version(1, 25)             # bind mount content is base64
-REBUILD = Version(1, 33)                  # POST .../rebuild (our first version)
+HOSTS_MIN_VERSION = Version(1, 4)         # the hosts API
+CPU_PINNING_MIN_VERSION = Version(1, 29)  # hosts report enable_cpu_pinning
 
 
 _EXPECTED = ("send 'container X.Y' with X.Y from %s to %s, or 'container latest'"

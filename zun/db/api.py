@@ -126,15 +126,16 @@ def _fetch_container(session: Any, context: RequestContext, column: Any,
     return rows[0]
 
 
-def _after_marker(column: Any, value: Any, marker_id: int, desc: bool) -> Any:
+def _after_marker(column: Any, value: Any, marker_id: int, desc: bool,
+                  id_column: Any = Container.id) -> Any:
     """Rows strictly after the marker in (NULLs first, column, id) order.
 
     NULLs sort as the smallest value on every backend (see
     :func:`_order_by`), so pages are the same on SQLite, MySQL and
     PostgreSQL.
     """
-    id_after = Container.id < marker_id if desc else Container.id > marker_id
-    if column is Container.id:
+    id_after = id_column < marker_id if desc else id_column > marker_id
+    if column is id_column:
         return id_after
     if value is None:
         if desc:
@@ -147,13 +148,13 @@ def _after_marker(column: Any, value: Any, marker_id: int, desc: bool) -> Any:
     return sa.or_(beyond, ties)
 
 
-def _order_by(column: Any, desc: bool) -> list[Any]:
+def _order_by(column: Any, desc: bool, id_column: Any = Container.id) -> list[Any]:
     direction = sa.desc if desc else sa.asc
     keys = []
-    if column is not Container.id:
+    if column is not id_column:
         keys.append(direction(sa.case((column.is_(None), 0), else_=1)))
         keys.append(direction(column))
-    keys.append(direction(Container.id))
+    keys.append(direction(id_column))
     return keys
 
 
@@ -614,7 +615,6 @@ def compute_node_list(context: RequestContext, limit: int | None = None,
         raise exception.Invalid(reason=f"invalid limit {limit}")
     column = getattr(ComputeNode, sort_key)
     desc = sort_dir == "desc"
-    direction = sa.desc if desc else sa.asc
     stmt = sa.select(ComputeNode)
     with db_session.reader() as session:
         if marker is not None:
@@ -622,32 +622,12 @@ def compute_node_list(context: RequestContext, limit: int | None = None,
                 ComputeNode.uuid == marker)).scalar_one_or_none()
             if anchor is None:
                 raise _node_missing(marker)
-            stmt = stmt.where(_node_after(column, getattr(anchor, sort_key),
-                                          anchor.id, desc))
-        order = [direction(ComputeNode.id)]
-        if column is not ComputeNode.id:
-            order = [direction(sa.case((column.is_(None), 0), else_=1)),
-                     direction(column)] + order
-        stmt = stmt.order_by(*order)
+            stmt = stmt.where(_after_marker(column, getattr(anchor, sort_key),
+                                            anchor.id, desc, ComputeNode.id))
+        stmt = stmt.order_by(*_order_by(column, desc, ComputeNode.id))
         if limit is not None:
             stmt = stmt.limit(limit)
         return list(session.execute(stmt).scalars().all())
-
-
-def _node_after(column: Any, value: Any, marker_id: int, desc: bool) -> Any:
-    """Rows strictly after the marker in (NULLs first, column, id) order."""
-    id_after = ComputeNode.id < marker_id if desc else ComputeNode.id > marker_id
-    if column is ComputeNode.id:
-        return id_after
-    if value is None:
-        if desc:
-            return sa.and_(column.is_(None), id_after)
-        return sa.or_(column.is_not(None), sa.and_(column.is_(None), id_after))
-    beyond = column < value if desc else column > value
-    ties = sa.and_(column == value, id_after)
-    if desc:
-        return sa.or_(beyond, column.is_(None), ties)
-    return sa.or_(beyond, ties)
 
 
 @_retry

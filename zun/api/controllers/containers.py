@@ -30,14 +30,6 @@ LIST_PARAMS = LIST_FILTERS + ("limit", "marker", "sort_key", "sort_dir",
                               "all_projects")
 
 
-def _empty(status: int) -> webob.Response:
-    """A bodiless answer with no Content-Type (zunclient then reads no body)."""
-    response = webob.Response(status=status)
-    response.headers.pop("Content-Type", None)
-    response.headers["Content-Length"] = "0"
-    return response
-
-
 def _target(container: Any) -> dict[str, Any]:
     return {"project_id": container.project_id, "user_id": container.user_id}
 
@@ -178,14 +170,14 @@ class ContainersController(rest.RestController):
         if force and version >= versions.FORCE_DELETE_ADMIN_ONLY:
             policy.authorize(ctx, "container:delete_force", _target(container))
         utils.compute_api().container_delete(ctx, container, force=force, stop=stop)
-        return _empty(204)
+        return utils.empty_response(204)
 
     # --- actions -------------------------------------------------------------
     def _act(self, ident: str, action: str, **kwargs: Any) -> webob.Response:
         ctx = utils.context()
         container = _load(ident, "container:%s" % action)
         utils.compute_api().container_action(ctx, container, action, **kwargs)
-        return _empty(202)
+        return utils.empty_response(202)
 
     @pecan.expose("json")
     def start(self, container_ident: str, **kwargs: Any) -> webob.Response:
@@ -228,7 +220,7 @@ class ContainersController(rest.RestController):
                        "only the 'docker' image driver is supported." % driver)
         container = _load(container_ident, "container:rebuild")
         utils.compute_api().container_rebuild(ctx, container, image=image)
-        return _empty(202)
+        return utils.empty_response(202)
 
     @pecan.expose("json")
     def rename(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:

@@ -20,23 +20,21 @@ from zun.conf import CONF
 from zun.db import api as db_api
 
 # Microversion facts of this resource (see the report: belong in versions.py).
-HOSTS_MIN_VERSION = versions.Version(1, 4)
-CPU_PINNING_MIN_VERSION = versions.Version(1, 29)
 
 LIST_PARAMS = ("limit", "marker", "sort_key", "sort_dir")
 
 
 def _check_version() -> versions.Version:
     version = utils.api_version()
-    if version < HOSTS_MIN_VERSION:
+    if version < versions.HOSTS_MIN_VERSION:
         raise exception.NotAcceptable(
             reason="the hosts API is not available before API version %s "
-                   "(requested %s)" % (HOSTS_MIN_VERSION, version))
+                   "(requested %s)" % (versions.HOSTS_MIN_VERSION, version))
     return version
 
 
 def _hidden(version: versions.Version) -> frozenset[str]:
-    return frozenset() if version >= CPU_PINNING_MIN_VERSION else frozenset(
+    return frozenset() if version >= versions.CPU_PINNING_MIN_VERSION else frozenset(
         {"enable_cpu_pinning"})
 
 

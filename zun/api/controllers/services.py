@@ -14,7 +14,6 @@ import webob
 from pecan import rest
 
 from zun.api import utils
-from zun.api.controllers.containers import _empty
 from zun.api.schemas import validation
 from zun.api.views import services as view
 from zun.common import exception, policy
@@ -103,7 +102,7 @@ class ServicesController(rest.RestController):
         db_api.service_destroy(ctx, host, binary)
         if binary == COMPUTE_BINARY:
             db_api.compute_node_destroy(ctx, host)
-        return _empty(204)
+        return utils.empty_response(204)
 
 
 # What each PUT action writes.
