@@ -1,7 +1,8 @@
 """The WSGI application of zun-api.
 
 Middleware order, outermost first: request id (so every answer, errors
-included, carries ``x-openstack-request-id``), error body (so even auth and
+included, carries ``x-openstack-request-id``, and every log line its id),
+error body (so even auth and
 version failures come back in the upstream JSON shape), auth, microversion,
 healthcheck, then the Pecan controllers.
 """
@@ -16,6 +17,7 @@ from oslo_middleware import request_id
 from zun.api import hooks
 from zun.api.controllers import root
 from zun.api.middleware import auth, errors, microversion
+from zun.common.context import RequestContext
 from zun.conf import CONF
 
 HEALTHCHECK_PATH = "/healthcheck"
@@ -35,6 +37,22 @@ class _HealthcheckRoute:
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         if environ.get("PATH_INFO") == HEALTHCHECK_PATH:
             return self.check(environ, start_response)
+        return self.app(environ, start_response)
+
+
+class _LogContext:
+    """Give the thread a context holding the request id before anything logs.
+
+    The full context (user, project, roles) replaces it in the Pecan hook;
+    this one covers what is answered earlier (a 401, a bad version, an
+    unknown route), so those log lines carry the request id too.
+    """
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        RequestContext(request_id=environ.get(request_id.ENV_REQUEST_ID))
         return self.app(environ, start_response)
 
 
@@ -62,5 +80,6 @@ def setup_app(compute_api: Any = None) -> Callable:
     app = microversion.MicroversionMiddleware(app)
     app = auth.wrap(app)
     app = errors.ErrorBodyMiddleware(app)
+    app = _LogContext(app)
     app = request_id.RequestId(app)
     return app

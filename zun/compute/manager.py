@@ -30,7 +30,7 @@ LOG = logging.getLogger(__name__)
 def spec_from_row(row: Any) -> driver_base.ContainerSpec:
     """What the driver needs from a container row, in driver terms."""
     return driver_base.ContainerSpec(
-        uuid=row.uuid, project_id=row.project_id, image=row.image,
+        uuid=row.uuid, project_id=row.project_id, image=row.image, host=row.host,
         command=row.command or None, entrypoint=row.entrypoint or None,
         environment=dict(row.environment or {}), workdir=row.workdir,
         labels=dict(row.labels or {}), hostname=row.hostname,
@@ -123,6 +123,7 @@ class Manager:
     def container_create(self, context: RequestContext, uuid: str, run: bool) -> None:
         context = context.elevated()
         context.update_store()
+        LOG.info("Creating container %s (run=%s)", uuid, run)
         row = self._load(context, uuid)
         task = states.CONTAINER_CREATING
         try:
@@ -158,6 +159,7 @@ class Manager:
         """
         context = context.elevated()
         context.update_store()
+        LOG.info("Rebuilding container %s (image %s)", uuid, image or "unchanged")
         task = states.CONTAINER_REBUILDING
         row = self._load(context, uuid)
         was_running = row.status in (states.RUNNING, states.RESTARTING)
@@ -182,6 +184,7 @@ class Manager:
         """start, stop, reboot, pause, unpause or kill, with its parameters."""
         context = context.elevated()
         context.update_store()
+        LOG.info("%s of container %s", action.capitalize(), uuid)
         params = params or {}
         task = states.TASK_FOR_ACTION[action]
         row = self._load(context, uuid)
@@ -207,6 +210,7 @@ class Manager:
                          stop: bool) -> None:
         context = context.elevated()
         context.update_store()
+        LOG.info("Deleting container %s (force=%s, stop=%s)", uuid, force, stop)
         task = states.CONTAINER_DELETING
         row = self._load(context, uuid)
         try:
@@ -231,6 +235,7 @@ class Manager:
         """Resize in place, then record the new limits (task claimed by the API)."""
         context = context.elevated()
         context.update_store()
+        LOG.info("Resizing container %s (cpu=%s, memory=%s)", uuid, cpu, memory)
         row = self._load(context, uuid)
         task = states.CONTAINER_UPDATING
         values: dict[str, Any] = {}

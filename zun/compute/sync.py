@@ -126,7 +126,9 @@ class StateSync:
         """
         ctx = self._context()
         rows = db_api.container_list_by_host(ctx, self.host)
-        facts_by_uuid = {f.uuid: f for f in self.driver.list_containers() if f.uuid}
+        # another agent may share this runtime: its containers are not ours
+        facts_by_uuid = {f.uuid: f for f in self.driver.list_containers()
+                         if f.uuid and f.host in (None, self.host)}
         counts = {"rows": len(rows), "updated": 0, "skipped": 0, "orphans": 0}
         known = set()
         for row in rows:

@@ -60,7 +60,8 @@ class FakeDriver(base.ContainerDriver):
             cid = "cid-%d" % next(self._ids)
         self.containers[cid] = base.RuntimeFacts(container_id=cid, uuid=spec.uuid,
                                                  state="created",
-                                                 project_id=spec.project_id)
+                                                 project_id=spec.project_id,
+                                                 host=spec.host)
         return self.containers[cid]
 
     def start(self, cid):

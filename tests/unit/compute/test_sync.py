@@ -45,7 +45,7 @@ def test_running_has_no_exit_code():
 def _created_row(ctx, driver, **kw):
     row = make_row(ctx, **kw)
     fact = driver.create(base.ContainerSpec(uuid=row.uuid, project_id=ctx.project_id,
-                                            image="busybox:local"))
+                                            image="busybox:local", host=row.host))
     driver.start(fact.container_id)
     return db_api.container_update(ctx, row.uuid, {"container_id": fact.container_id,
                                                    "status": states.RUNNING})
@@ -76,8 +76,8 @@ def test_reconcile_updates_misses_and_skips(db, ctx, admin, driver):
         db_api.container_get_by_uuid(admin, auto_removed.uuid)
     assert db_api.container_get_by_uuid(admin, busy.uuid).status == states.RUNNING
     assert db_api.container_get_by_uuid(admin, elsewhere.uuid).status == states.RUNNING
-    # no row on this host: the real orphan and the other host's container
-    assert counts["orphans"] == 2 and orphan.uuid == "orphan-uuid"
+    # the other host's container (same runtime) is not an orphan of ours
+    assert counts["orphans"] == 1 and orphan.uuid == "orphan-uuid"
     assert counts["skipped"] == 1
     # unchanged rows are not rewritten: the version stays put
     before = unchanged.version

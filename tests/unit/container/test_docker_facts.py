@@ -59,6 +59,17 @@ def test_user_labels_cannot_forge_ownership():
     assert kwargs["labels"][base.LABEL_UUID] == UUID
 
 
+def test_creating_host_and_injected_files_reach_docker():
+    kwargs = facts.create_kwargs(spec(host="compute-1",
+                                      binds=[("/var/lib/zun/mounts/u/0", "/data/f")]))
+    assert kwargs["labels"][base.LABEL_HOST] == "compute-1"
+    assert kwargs["volumes"] == {"/var/lib/zun/mounts/u/0": {"bind": "/data/f",
+                                                             "mode": "rw"}}
+    got = facts.facts_from_inspect({"Id": "x", "State": {"Status": "running"},
+                                    "Config": {"Labels": kwargs["labels"]}})
+    assert got.host == "compute-1"
+
+
 @pytest.mark.parametrize("cpu,nanos", [(0.5, 500_000_000), (1, 1_000_000_000),
                                        (0.1, 100_000_000), (2.25, 2_250_000_000)])
 def test_cpu_is_a_hard_cap(cpu, nanos):

@@ -38,6 +38,7 @@ CAPABILITY_FOR_ACTION: dict[str, str] = {
 # can say whose container it is (orphan detection, event filtering).
 LABEL_UUID = "zun.uuid"
 LABEL_PROJECT = "zun.project_id"
+LABEL_HOST = "zun.host"  # the compute host that created it (runtimes may be shared)
 
 
 @dataclasses.dataclass
@@ -47,6 +48,7 @@ class ContainerSpec:
     uuid: str
     project_id: str | None
     image: str
+    host: str | None = None  # the compute host creating it, recorded as a label
     command: list[str] | None = None
     entrypoint: list[str] | None = None
     environment: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -87,6 +89,7 @@ class RuntimeFacts:
     addresses: dict[str, list[dict[str, Any]]] = dataclasses.field(default_factory=dict)
     ports: list[int] = dataclasses.field(default_factory=list)
     project_id: str | None = None
+    host: str | None = None
 
 
 @dataclasses.dataclass

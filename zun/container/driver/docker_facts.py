@@ -101,6 +101,8 @@ def create_kwargs(spec: base.ContainerSpec) -> dict[str, Any]:
     labels = dict(spec.labels or {})
     labels[base.LABEL_UUID] = spec.uuid
     labels[base.LABEL_PROJECT] = spec.project_id or ""
+    if spec.host:
+        labels[base.LABEL_HOST] = spec.host
     kwargs: dict[str, Any] = {
         "image": normalize_image(spec.image),
         "name": container_name(spec.uuid),
@@ -207,6 +209,7 @@ def facts_from_inspect(data: dict[str, Any]) -> base.RuntimeFacts:
         addresses=_addresses(networks),
         ports=_ports(config.get("ExposedPorts")),
         project_id=labels.get(base.LABEL_PROJECT) or None,
+        host=labels.get(base.LABEL_HOST) or None,
     )
 
 
