@@ -17,6 +17,9 @@ PORT=${KEYSTONE_PORT:-15000}
 PIP_SPEC=${KEYSTONE_PIP_SPEC:-keystone>=30,<31}
 PYTHON=${KEYSTONE_PYTHON:-python3}
 THREADS=${KEYSTONE_THREADS:-8}
+# An explicit ZUN_ENDPOINT repoints existing endpoints; the default only fills in
+# missing ones, so re-running `start` never yanks the catalog from a test deployment.
+ZUN_ENDPOINT_GIVEN=${ZUN_ENDPOINT:+1}
 ZUN_ENDPOINT=${ZUN_ENDPOINT:-http://127.0.0.1:9517/v1}
 AUTH_URL="http://127.0.0.1:$PORT/v3"
 PIDFILE="$D/gunicorn.pid"
@@ -78,27 +81,32 @@ CONF
 ensure_db() {
     [ -f "$BOOTSTRAPPED" ] && [ -s "$D/keystone.db" ] && return 0
     local km=("$VENV/bin/keystone-manage" --config-file "$CONF")
-    log "creating the Keystone DB, keys and admin account"
+    log "creating the Keystone DB, keys and admin account (log $D/keystone-manage.log)"
     rm -rf "$D/keystone.db" "$D/fernet-keys" "$D/credential-keys"
-    "${km[@]}" db_sync >&2
-    "${km[@]}" fernet_setup --keystone-user root --keystone-group root >&2
-    "${km[@]}" credential_setup --keystone-user root --keystone-group root >&2
+    "${km[@]}" db_sync >>"$D/keystone-manage.log" 2>&1
+    "${km[@]}" fernet_setup --keystone-user root --keystone-group root >>"$D/keystone-manage.log" 2>&1
+    "${km[@]}" credential_setup --keystone-user root --keystone-group root >>"$D/keystone-manage.log" 2>&1
     "${km[@]}" bootstrap --bootstrap-password adminpass --bootstrap-username admin \
         --bootstrap-project-name admin --bootstrap-role-name admin \
         --bootstrap-service-name keystone --bootstrap-region-id RegionOne \
         --bootstrap-admin-url "$AUTH_URL" --bootstrap-internal-url "$AUTH_URL" \
-        --bootstrap-public-url "$AUTH_URL" >&2
+        --bootstrap-public-url "$AUTH_URL" >>"$D/keystone-manage.log" 2>&1
     touch "$BOOTSTRAPPED"
+}
+
+refuse_foreign_port() {
+    if ! our_pid >/dev/null && port_open "$PORT"; then
+        log "port $PORT is taken by a process that is not ours; set KEYSTONE_PORT to move zun's Keystone"
+        exit 1
+    fi
 }
 
 ensure_running() {
     local pid launched=""
+    refuse_foreign_port
     if pid=$(our_pid); then
         answers && return 0
         log "our gunicorn (pid $pid) is up but does not answer yet; waiting"
-    elif port_open "$PORT"; then
-        log "port $PORT is taken by a process that is not ours; set KEYSTONE_PORT to move zun's Keystone"
-        exit 1
     else
         local opts=(--chdir "$D" -b "127.0.0.1:$PORT" -w 1 --threads "$THREADS" --pid "$PIDFILE"
                     --timeout 120)
@@ -130,6 +138,7 @@ ensure_running() {
 # Arg: "all" or "endpoint".
 register() {
     MODE="$1" AUTH_URL="$AUTH_URL" ZUN_ENDPOINT="$ZUN_ENDPOINT" ACCOUNTS="$D/accounts.json" \
+        REPOINT="${ZUN_ENDPOINT_GIVEN:-}" \
         "$VENV/bin/python" - <<'PY'
 import json, os, sys
 from keystoneauth1 import exceptions, session
@@ -176,8 +185,8 @@ def ensure(collection, key, body, **filters):
     return found or call("POST", "/" + collection, {key: body})[key]
 
 
-def ensure_endpoints(service_id, url):
-    # one endpoint per interface in our region, pointing at url
+def ensure_endpoints(service_id, url, repoint=True):
+    # one endpoint per interface in our region, pointing at url (if repoint)
     for iface in ("public", "internal", "admin"):
         eps = call("GET", "/endpoints?service_id=%s&interface=%s" % (service_id, iface))["endpoints"]
         eps = [e for e in eps if e.get("region_id") == REGION]
@@ -187,14 +196,15 @@ def ensure_endpoints(service_id, url):
             call("POST", "/endpoints", {"endpoint": {
                 "service_id": service_id, "interface": iface, "url": url,
                 "region_id": REGION, "enabled": True}})
-        elif eps[0]["url"] != url:
+        elif repoint and eps[0]["url"] != url:
             call("PATCH", "/endpoints/" + eps[0]["id"], {"endpoint": {"url": url}})
 
 
 zun_service = ensure("services", "service", {"type": "container", "name": "zun",
                                               "description": "Containers", "enabled": True},
                      type="container")
-ensure_endpoints(zun_service["id"], os.environ["ZUN_ENDPOINT"])
+ensure_endpoints(zun_service["id"], os.environ["ZUN_ENDPOINT"],
+                 repoint=bool(os.environ["REPOINT"]))
 if os.environ["MODE"] == "endpoint":
     sys.exit(0)
 
@@ -235,6 +245,7 @@ PY
 
 case "${1:-start}" in
 start)
+    refuse_foreign_port
     ensure_venv
     write_conf
     # a running Keystone of ours keeps its DB; never recreate it under it
@@ -256,7 +267,7 @@ stop)
 set-endpoint)
     [ -n "${2:-}" ] || { log "usage: $0 set-endpoint URL"; exit 2; }
     answers || { log "Keystone does not answer $AUTH_URL; run $0 start first"; exit 1; }
-    ZUN_ENDPOINT="$2"
+    ZUN_ENDPOINT="$2" ZUN_ENDPOINT_GIVEN=1
     register endpoint
     echo "$ZUN_ENDPOINT"
     ;;
