@@ -90,6 +90,11 @@ TASK_FOR_ACTION: dict[str, str] = {
     "update": CONTAINER_UPDATING,
 }
 
+# The action behind a task state (the first action claiming it).
+ACTION_FOR_TASK: dict[str, str] = {}
+for _action, _task in TASK_FOR_ACTION.items():
+    ACTION_FOR_TASK.setdefault(_task, _action)
+
 # The status a successful action leaves behind (None: decided by the runtime).
 STATUS_AFTER_ACTION: dict[str, str | None] = {
     "create": CREATED,

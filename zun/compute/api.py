@@ -59,6 +59,15 @@ class API:
             raise exception.ContainerHostNotUp(container=container.uuid,
                                                host=container.host)
 
+    @staticmethod
+    def _host_is_up(context: RequestContext, host: str) -> bool:
+        try:
+            service = db_api.service_get(context.elevated(), host,
+                                         scheduler.COMPUTE_BINARY)
+        except exception.NotFound:
+            return False
+        return scheduler.service_is_up(service)
+
     def _claim(self, context: RequestContext, container: Any, action: str,
                task_state: str) -> Any:
         """Set ``task_state`` iff no task runs and the status allows ``action``.
@@ -162,6 +171,15 @@ class API:
                 # never reached a runtime: nothing to clean up on a host
                 db_api.container_destroy(context.elevated(), container.uuid)
                 return
+        if force and not self._host_is_up(context, container.host):
+            # The agent is down: forget the container now; when the agent
+            # comes back, its reconcile removes the runtime container as an
+            # orphan (after [compute] orphan_grace).
+            LOG.warning("Force-deleting %s on down host %s: record removed now, "
+                        "runtime container cleaned when the agent returns",
+                        container.uuid, container.host)
+            db_api.container_destroy(context.elevated(), container.uuid)
+            return
         self._check_host(context, container, "delete")
         task = states.TASK_FOR_ACTION[action]
         self._claim(context, container, action, task)

@@ -10,12 +10,15 @@ what the runtime reports, never from what we hoped would happen.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import logging
+import threading
 import traceback
 from typing import Any, Iterator
 
 import oslo_messaging as messaging
 
+from zun.common import context as zun_context
 from zun.common import exception
 from zun.common import states
 from zun.common.context import RequestContext
@@ -50,6 +53,8 @@ class Manager:
         self.driver = driver
         self.host = host
         self.sync = sync
+        self._active: set[str] = set()
+        self._active_lock = threading.Lock()
 
     # --- bookkeeping -----------------------------------------------------------
     @contextlib.contextmanager
@@ -119,21 +124,56 @@ class Manager:
     def _load(self, context: RequestContext, uuid: str) -> Any:
         return db_api.container_get_by_uuid(context, uuid)
 
-    # --- casts -------------------------------------------------------------
-    def container_create(self, context: RequestContext, uuid: str, run: bool) -> None:
+    @contextlib.contextmanager
+    def _operation(self, context: RequestContext, uuid: str, task: str,
+                   description: str) -> Iterator[tuple[RequestContext, Any]]:
+        """Enter one claimed operation: admin context, log line, claim check.
+
+        Yields (context, row), or (context, None) when the row no longer holds
+        ``task`` (recovery resolved it, or a force delete took over): the
+        request is then stale and must not touch the runtime.
+        """
         context = context.elevated()
         context.update_store()
-        LOG.info("Creating container %s (run=%s)", uuid, run)
-        row = self._load(context, uuid)
-        task = states.CONTAINER_CREATING
+        LOG.info("%s of container %s", description, uuid)
+        with self._active_lock:
+            self._active.add(uuid)
         try:
-            with self._event(context, uuid, "create"):
-                facts = self._create_runtime(context, row, task, run)
-        except Exception as exc:  # noqa: BLE001 - every failure is recorded
-            row = self._load(context, uuid)
-            self._fail(context, row, task, exc, "create container")
-            return
-        self._finish(context, uuid, task, facts, {"status_reason": None})
+            try:
+                row = self._load(context, uuid)
+            except exception.NotFound:
+                row = None
+            if row is not None and row.task_state != task:
+                LOG.warning("Skipping %s of %s: it holds task %s, not %s",
+                            description.lower(), uuid, row.task_state, task)
+                with contextlib.suppress(exception.ZunException):
+                    db_api.action_finish(context, uuid, context.request_id,
+                                         message="Error")
+                row = None
+            yield context, row
+        finally:
+            with self._active_lock:
+                self._active.discard(uuid)
+
+    def is_active(self, uuid: str) -> bool:
+        """True while this agent runs an operation on ``uuid``."""
+        with self._active_lock:
+            return uuid in self._active
+
+    # --- casts -------------------------------------------------------------
+    def container_create(self, context: RequestContext, uuid: str, run: bool) -> None:
+        task = states.CONTAINER_CREATING
+        with self._operation(context, uuid, task, "Create (run=%s)" % run) as (context, row):
+            if row is None:
+                return
+            try:
+                with self._event(context, uuid, "create"):
+                    facts = self._create_runtime(context, row, task, run)
+            except Exception as exc:  # noqa: BLE001 - every failure is recorded
+                self._fail(context, self._load(context, uuid), task, exc,
+                           "create container")
+                return
+            self._finish(context, uuid, task, facts, {"status_reason": None})
 
     def _create_runtime(self, context: RequestContext, row: Any, task: str,
                         run: bool) -> driver_base.RuntimeFacts:
@@ -157,37 +197,33 @@ class Manager:
 
         It runs again if it was running when the rebuild was accepted.
         """
-        context = context.elevated()
-        context.update_store()
-        LOG.info("Rebuilding container %s (image %s)", uuid, image or "unchanged")
         task = states.CONTAINER_REBUILDING
-        row = self._load(context, uuid)
-        was_running = row.status in (states.RUNNING, states.RESTARTING)
-        try:
-            with self._event(context, uuid, "rebuild"):
-                values: dict[str, Any] = {"container_id": None}
-                if image:
-                    values["image"] = image
-                if row.container_id:
-                    self.driver.delete(row.container_id, force=True)
-                row = db_api.container_update(context, uuid, values,
-                                              expected={"task_state": task})
-                facts = self._create_runtime(context, row, task, was_running)
-        except Exception as exc:  # noqa: BLE001
-            self._fail(context, self._load(context, uuid), task, exc,
-                       "rebuild container")
-            return
-        self._finish(context, uuid, task, facts, {"status_reason": None})
+        with self._operation(context, uuid, task, "Rebuild (image %s)"
+                             % (image or "unchanged")) as (context, row):
+            if row is None:
+                return
+            was_running = row.status in (states.RUNNING, states.RESTARTING)
+            try:
+                with self._event(context, uuid, "rebuild"):
+                    values: dict[str, Any] = {"container_id": None}
+                    if image:
+                        values["image"] = image
+                    if row.container_id:
+                        self.driver.delete(row.container_id, force=True)
+                    row = db_api.container_update(context, uuid, values,
+                                                  expected={"task_state": task})
+                    facts = self._create_runtime(context, row, task, was_running)
+            except Exception as exc:  # noqa: BLE001
+                self._fail(context, self._load(context, uuid), task, exc,
+                           "rebuild container")
+                return
+            self._finish(context, uuid, task, facts, {"status_reason": None})
 
     def container_action(self, context: RequestContext, uuid: str, action: str,
                          params: dict[str, Any] | None = None) -> None:
         """start, stop, reboot, pause, unpause or kill, with its parameters."""
-        context = context.elevated()
-        context.update_store()
-        LOG.info("%s of container %s", action.capitalize(), uuid)
         params = params or {}
         task = states.TASK_FOR_ACTION[action]
-        row = self._load(context, uuid)
         operation = {
             "start": lambda cid: self.driver.start(cid),
             "stop": lambda cid: self.driver.stop(cid, params.get("timeout")),
@@ -196,64 +232,73 @@ class Manager:
             "unpause": lambda cid: self.driver.unpause(cid),
             "kill": lambda cid: self.driver.kill(cid, params.get("signal")),
         }[action]
-        try:
-            with self._event(context, uuid, action):
-                if not row.container_id:
-                    raise exception.RuntimeContainerNotFound(container_id="(none)")
-                facts = operation(row.container_id)
-        except Exception as exc:  # noqa: BLE001
-            self._fail(context, row, task, exc, "%s container" % action)
-            return
-        self._finish(context, uuid, task, facts, {"status_reason": None})
+        with self._operation(context, uuid, task, action.capitalize()) as (context, row):
+            if row is None:
+                return
+            try:
+                with self._event(context, uuid, action):
+                    if not row.container_id:
+                        raise exception.RuntimeContainerNotFound(container_id="(none)")
+                    facts = operation(row.container_id)
+            except Exception as exc:  # noqa: BLE001
+                self._fail(context, row, task, exc, "%s container" % action)
+                return
+            self._finish(context, uuid, task, facts, {"status_reason": None})
 
     def container_delete(self, context: RequestContext, uuid: str, force: bool,
                          stop: bool) -> None:
-        context = context.elevated()
-        context.update_store()
-        LOG.info("Deleting container %s (force=%s, stop=%s)", uuid, force, stop)
         task = states.CONTAINER_DELETING
-        row = self._load(context, uuid)
-        try:
-            with self._event(context, uuid, "delete"):
-                if row.container_id:
-                    if stop and not force:
-                        with contextlib.suppress(exception.RuntimeOperationFailed):
-                            self.driver.stop(row.container_id)
-                    self.driver.delete(row.container_id, force=force or stop)
-        except Exception as exc:  # noqa: BLE001
-            self._fail(context, row, task, exc, "delete container")
+        with self._operation(context, uuid, task, "Delete (force=%s, stop=%s)"
+                             % (force, stop)) as (context, row):
+            if row is None:
+                return
+            try:
+                with self._event(context, uuid, "delete"):
+                    self._remove_runtime(row.container_id, graceful=stop and not force)
+            except Exception as exc:  # noqa: BLE001
+                self._fail(context, row, task, exc, "delete container")
+                return
+            self._forget(context, uuid)
+
+    def _remove_runtime(self, container_id: str | None, graceful: bool = False) -> None:
+        if not container_id:
             return
+        if graceful:
+            with contextlib.suppress(exception.RuntimeOperationFailed):
+                self.driver.stop(container_id)
+        self.driver.delete(container_id, force=True)
+
+    @staticmethod
+    def _forget(context: RequestContext, uuid: str) -> None:
         mounts.remove(uuid)
-        try:
+        with contextlib.suppress(exception.NotFound):
             db_api.container_destroy(context, uuid)
-        except exception.NotFound:
-            pass
 
     # --- calls -------------------------------------------------------------
     def container_update(self, context: RequestContext, uuid: str,
                          cpu: float | None, memory: str | None) -> None:
         """Resize in place, then record the new limits (task claimed by the API)."""
-        context = context.elevated()
-        context.update_store()
-        LOG.info("Resizing container %s (cpu=%s, memory=%s)", uuid, cpu, memory)
-        row = self._load(context, uuid)
         task = states.CONTAINER_UPDATING
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = {"task_state": None}
         if cpu is not None:
             values["cpu"] = cpu
         if memory is not None:
             values["memory"] = str(memory)
-        try:
-            with self._event(context, uuid, "update"):
-                if row.container_id:
-                    self.driver.update(row.container_id, cpu=cpu,
-                                       memory_mib=int(memory) if memory else None)
-        except Exception:
-            db_api.container_update(context, uuid, {"task_state": None},
-                                    expected={"task_state": task})
-            raise
-        values["task_state"] = None
-        db_api.container_update(context, uuid, values, expected={"task_state": task})
+        with self._operation(context, uuid, task, "Resize (cpu=%s, memory=%s)"
+                             % (cpu, memory)) as (context, row):
+            if row is None:
+                raise exception.Conflict(reason="the resize of %s was overtaken by "
+                                                "another operation" % uuid)
+            try:
+                with self._event(context, uuid, "update"):
+                    if row.container_id:
+                        self.driver.update(row.container_id, cpu=cpu,
+                                           memory_mib=int(memory) if memory else None)
+            except Exception:
+                db_api.container_update(context, uuid, {"task_state": None},
+                                        expected={"task_state": task})
+                raise
+            db_api.container_update(context, uuid, values, expected={"task_state": task})
 
     def _running_id(self, context: RequestContext, uuid: str) -> str:
         row = self._load(context.elevated(), uuid)
@@ -285,3 +330,97 @@ class Manager:
         stats = self.driver.stats(row.container_id)
         stats["CONTAINER"] = row.name or row.uuid  # the user's name, not zun-<uuid>
         return stats
+
+    # --- auto heal -----------------------------------------------------------
+    def heal(self, row: Any) -> bool:
+        """Recreate the vanished runtime container of an auto_heal row.
+
+        Claims the row like an API request would (compare-and-set of the
+        task state), so a concurrent user action wins cleanly. Returns
+        whether the heal was attempted.
+        """
+        if row.status not in states.allowed_statuses("rebuild"):
+            return False
+        ctx = zun_context.get_admin_context()
+        try:
+            db_api.container_update(ctx, row.uuid,
+                                    {"task_state": states.CONTAINER_REBUILDING},
+                                    expected={"task_state": None, "version": row.version})
+        except (exception.StaleUpdate, exception.NotFound):
+            return False
+        LOG.warning("Runtime container of %s vanished; auto_heal recreates it", row.uuid)
+        db_api.action_start(ctx, row.uuid, "rebuild", message="auto_heal")
+        self.container_rebuild(ctx, row.uuid)
+        return True
+
+    # --- recovery ------------------------------------------------------------
+    def recover_interrupted(self, older_than: datetime.datetime) -> dict[str, int]:
+        """Resolve operations nobody is running any more.
+
+        A row keeps its task state when the agent died mid-operation (kill -9,
+        host reboot) or when the request was lost. Rows not touched since
+        ``older_than`` and not being worked on here are resolved from what
+        the runtime shows: deletes are completed, everything else gets the
+        runtime's state, an explanation and its task cleared. Nothing is
+        created or started again, so nothing is duplicated.
+        """
+        ctx = zun_context.get_admin_context()
+        counts = {"resolved": 0, "deleted": 0}
+        runtime: dict[str, driver_base.RuntimeFacts] | None = None
+        for row in db_api.container_list_by_host(ctx, self.host):
+            touched = row.updated_at or row.created_at
+            if (row.task_state is None or self.is_active(row.uuid)
+                    or (touched and touched >= older_than)):
+                continue
+            if runtime is None and not row.container_id:
+                runtime = {f.uuid: f for f in self.driver.list_containers() if f.uuid}
+            try:
+                outcome = self._resolve(ctx, row, runtime or {})
+            except exception.ZunException as exc:
+                LOG.warning("Could not resolve %s of %s yet: %s",
+                            row.task_state, row.uuid, exc)
+                continue
+            if outcome:
+                counts[outcome] += 1
+        if any(counts.values()):
+            LOG.info("Recovered interrupted operations: %s", counts)
+        return counts
+
+    def _resolve(self, ctx: RequestContext, row: Any,
+                 runtime: dict[str, driver_base.RuntimeFacts]) -> str | None:
+        task = row.task_state
+        facts = None
+        if row.container_id:
+            with contextlib.suppress(exception.RuntimeContainerNotFound):
+                facts = self.driver.inspect(row.container_id)
+        else:
+            facts = runtime.get(row.uuid)  # created, but its id was never recorded
+        expected = {"task_state": task, "version": row.version}
+        if task == states.CONTAINER_DELETING:
+            self._remove_runtime(facts.container_id if facts else None)
+            try:
+                db_api.container_destroy(ctx, row.uuid, expected=expected)
+            except (exception.StaleUpdate, exception.NotFound):
+                return None
+            mounts.remove(row.uuid)
+            LOG.info("Completed the interrupted delete of %s", row.uuid)
+            return "deleted"
+        reason = ("The %s operation was interrupted (compute agent restart or "
+                  "lost request); the state shown is the runtime's."
+                  % states.ACTION_FOR_TASK.get(task, task))
+        if facts is not None:
+            values = sync_mod.values_from_facts(facts)
+        else:
+            values = {"status": states.ERROR, "container_id": None}
+            reason += " No runtime container exists."
+        values.update(task_state=None, status_reason=reason)
+        try:
+            db_api.container_update(ctx, row.uuid, values, expected=expected)
+        except (exception.StaleUpdate, exception.NotFound):
+            return None
+        for action in db_api.actions_get(ctx, row.uuid):
+            if action.finish_time is None:
+                db_api.action_finish(ctx, row.uuid, action.request_id, message="Error")
+        LOG.info("Resolved the interrupted %s of %s: %s", task, row.uuid,
+                 values["status"])
+        return "resolved"

@@ -4,6 +4,7 @@ Plain threads with an interruptible wait; no eventlet, no oslo.service loop.
 """
 from __future__ import annotations
 
+import datetime
 import logging
 import threading
 from typing import Any, Callable
@@ -33,6 +34,7 @@ class ComputeService:
         self.driver = driver
         self.sync = sync_mod.StateSync(driver, self.host)
         self.manager = manager_mod.Manager(driver, self.host, self.sync)
+        self.sync.heal = self.manager.heal
         self.inventory = resources.InventoryReporter(driver, self.host)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -45,17 +47,18 @@ class ComputeService:
         The first heartbeat is written before anything is served, so the
         scheduler sees this host as soon as the API can accept a create.
         """
+        started = datetime.datetime.utcnow()
         self.heartbeat()
         self._safe(self.sync.reconcile, "initial reconcile")
         self._spawn("heartbeat", self._every(CONF.report_interval, self.heartbeat))
-        self._spawn("reconcile", self._every(CONF.compute.sync_interval,
-                                             self.sync.reconcile))
+        self._spawn("reconcile", self._every(CONF.compute.sync_interval, self._periodic))
         if CONF.compute.use_events and "events" in self.driver.capabilities:
             self._spawn("events", self._follow_events)
         if with_rpc_server:
             target = messaging.Target(topic=CONF.compute.topic, server=self.host)
             self._rpc_server = rpc.get_server(target, [self.manager])
             self._rpc_server.start()
+        self._spawn("recovery", lambda: self._recover_after_start(started))
         LOG.info("Compute service started on host %s with driver %s",
                  self.host, self.driver.name)
 
@@ -78,6 +81,25 @@ class ComputeService:
              "capabilities": sorted(self.driver.capabilities),
              "availability_zone": CONF.default_availability_zone})
         self._safe(self.inventory.report, "host inventory report")
+
+    def _recover_after_start(self, started: datetime.datetime) -> None:
+        """Resolve what the previous run of this agent left in flight.
+
+        Requests still queued for this host are served first (they hold
+        their claims); only rows untouched since before this start and not
+        being worked on are resolved.
+        """
+        if self._stop.wait(CONF.compute.recovery_grace):
+            return
+        self._safe(lambda: self.manager.recover_interrupted(started),
+                   "recovery of interrupted operations")
+
+    def _periodic(self) -> None:
+        """The safety net: reconcile with the runtime, resolve lost requests."""
+        self.sync.reconcile()
+        cutoff = (datetime.datetime.utcnow()
+                  - datetime.timedelta(seconds=CONF.compute.stuck_task_timeout))
+        self.manager.recover_interrupted(cutoff)
 
     def _follow_events(self) -> None:
         """Follow the event stream; on a break, back off, reconnect, reconcile."""

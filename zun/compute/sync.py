@@ -12,13 +12,15 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
-from typing import Any
+import time
+from typing import Any, Callable
 
 from oslo_utils import timeutils
 
 from zun.common import context as zun_context
 from zun.common import exception
 from zun.common import states
+from zun.conf import CONF
 from zun.container.driver import base as driver_base
 from zun.db import api as db_api
 
@@ -70,11 +72,14 @@ def _detail(status: str, facts: driver_base.RuntimeFacts) -> str | None:
 class StateSync:
     """Runtime -> DB state for the containers of one host."""
 
-    def __init__(self, driver: driver_base.ContainerDriver, host: str) -> None:
+    def __init__(self, driver: driver_base.ContainerDriver, host: str,
+                 heal: Callable[[Any], bool] | None = None) -> None:
         self.driver = driver
         self.host = host
+        # recreates a vanished auto_heal container; True if it took the row
+        self.heal = heal
         self._dirty: set[str] = set()
-        self._reported_orphans: set[str] = set()
+        self._orphans_seen: dict[str, float] = {}  # uuid -> first seen (monotonic)
         self._lock = threading.Lock()
 
     @staticmethod
@@ -138,14 +143,38 @@ class StateSync:
                 continue
             if self._apply(ctx, row, facts_by_uuid.get(row.uuid), count_only=True):
                 counts["updated"] += 1
-        orphans = set(facts_by_uuid) - known
+        orphans = {uuid: facts_by_uuid[uuid] for uuid in set(facts_by_uuid) - known}
         counts["orphans"] = len(orphans)
-        for uuid in orphans - self._reported_orphans:
-            LOG.warning("Runtime container %s is labelled as zun's (uuid %s) but "
-                        "has no row on host %s", facts_by_uuid[uuid].container_id,
-                        uuid, self.host)
-        self._reported_orphans = orphans  # report each orphan once, not every pass
+        counts["orphans_removed"] = self._handle_orphans(orphans)
         return counts
+
+    def _handle_orphans(self, orphans: dict[str, driver_base.RuntimeFacts]) -> int:
+        """Report each orphan once; remove it once it outlived the grace period.
+
+        An orphan is a runtime container labelled as this host's whose row
+        is gone (e.g. force-deleted while this agent was down).
+        """
+        now = time.monotonic()
+        seen = {uuid: self._orphans_seen.get(uuid, now) for uuid in orphans}
+        self._orphans_seen = seen
+        removed = 0
+        for uuid, facts in orphans.items():
+            if seen[uuid] == now:
+                LOG.warning("Runtime container %s is labelled as zun's (uuid %s) "
+                            "but has no row on host %s", facts.container_id,
+                            uuid, self.host)
+            if (CONF.compute.remove_orphans
+                    and now - seen[uuid] >= CONF.compute.orphan_grace):
+                try:
+                    self.driver.delete(facts.container_id, force=True)
+                except exception.ZunException as exc:
+                    LOG.warning("Could not remove orphan %s: %s", uuid, exc)
+                    continue
+                LOG.info("Removed orphaned runtime container %s (uuid %s)",
+                         facts.container_id, uuid)
+                del self._orphans_seen[uuid]
+                removed += 1
+        return removed
 
     # --- the single writer -------------------------------------------------
     def _mark_dirty(self, uuid: str) -> None:
@@ -165,6 +194,8 @@ class StateSync:
                 if row.auto_remove:
                     db_api.container_destroy(ctx, row.uuid, expected=expected)
                     LOG.info("Container %s (auto_remove) is gone; row removed", row.uuid)
+                    return True
+                if row.auto_heal and self.heal is not None and self.heal(row):
                     return True
                 values: dict[str, Any] = {"status": states.ERROR,
                                           "status_reason": NO_SUCH_CONTAINER,

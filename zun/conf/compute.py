@@ -14,6 +14,20 @@ opts = [
                help="Seconds the API waits for a compute agent to answer a call."),
     cfg.IntOpt("workers", default=16, min=1,
                help="Threads that run container operations on this host."),
+    cfg.FloatOpt("recovery_grace", default=3.0, min=0,
+                 help="Seconds after start-up before the agent resolves "
+                      "operations left in flight by its previous run (requests "
+                      "still queued for it are served first)."),
+    cfg.IntOpt("stuck_task_timeout", default=600, min=10,
+               help="Seconds after which an operation that no agent is "
+                    "running (its request was lost) is resolved from the "
+                    "runtime's state."),
+    cfg.IntOpt("orphan_grace", default=120, min=0,
+               help="Seconds a runtime container labelled as this host's, "
+                    "with no container row, is kept before it is removed."),
+    cfg.BoolOpt("remove_orphans", default=True,
+                help="Remove orphaned runtime containers after orphan_grace "
+                     "(otherwise they are only reported)."),
 ]
 
 
