@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from urllib.parse import urlencode
 from typing import Any, Iterable, Mapping
 
 import pecan
@@ -127,3 +128,17 @@ def empty_response(status: int) -> webob.Response:
     response.headers.pop("Content-Type", None)
     response.headers["Content-Length"] = "0"
     return response
+
+
+def next_page_url(collection: str, rows: list[Any], limit: int) -> str | None:
+    """Where the next page of ``/v1/<collection>`` starts (None on the last).
+
+    Every other query parameter of the request is kept.
+    """
+    if not rows or len(rows) < limit:
+        return None
+    params = [(k, v) for k, v in pecan.request.GET.items()
+              if k not in ("limit", "marker")]
+    params += [("limit", str(limit)), ("marker", rows[-1].uuid)]
+    return "%s/v1/%s?%s" % (pecan.request.host_url.rstrip("/"), collection,
+                            urlencode(params))

@@ -126,6 +126,21 @@ def _fetch_container(session: Any, context: RequestContext, column: Any,
     return rows[0]
 
 
+def _page_params(sort_key: str | None, sort_dir: str | None, limit: int | None,
+                 sortable: Iterable[str]) -> tuple[str, str]:
+    """Validated (sort_key, sort_dir) of a page request; Invalid (400) if bad."""
+    sort_key = sort_key or "id"
+    sort_dir = (sort_dir or "asc").lower()
+    if sort_key not in sortable:
+        raise exception.Invalid(reason=f"invalid sort_key '{sort_key}'")
+    if sort_dir not in _SORT_DIRS:
+        raise exception.Invalid(
+            reason=f"invalid sort_dir '{sort_dir}': use asc or desc")
+    if limit is not None and limit < 0:
+        raise exception.Invalid(reason=f"invalid limit {limit}")
+    return sort_key, sort_dir
+
+
 def _after_marker(column: Any, value: Any, marker_id: int, desc: bool,
                   id_column: Any = Container.id) -> Any:
     """Rows strictly after the marker in (NULLs first, column, id) order.
@@ -214,15 +229,7 @@ def container_list(context: RequestContext, filters: dict[str, Any] | None = Non
     Any other container column is accepted as a filter too (internal
     callers); the API validates which keys users may send.
     """
-    sort_key = sort_key or "id"
-    sort_dir = (sort_dir or "asc").lower()
-    if sort_key not in _SORTABLE_COLUMNS:
-        raise exception.Invalid(reason=f"invalid sort_key '{sort_key}'")
-    if sort_dir not in _SORT_DIRS:
-        raise exception.Invalid(
-            reason=f"invalid sort_dir '{sort_dir}': use asc or desc")
-    if limit is not None and limit < 0:
-        raise exception.Invalid(reason=f"invalid limit {limit}")
+    sort_key, sort_dir = _page_params(sort_key, sort_dir, limit, _SORTABLE_COLUMNS)
     filters = _normalized(filters or {})
     _check_columns(filters, "filter(s)")
 
@@ -604,15 +611,7 @@ def compute_node_list(context: RequestContext, limit: int | None = None,
     NULLs sort first ascending, as for containers. Raises Invalid for an
     unknown or JSON sort key and ComputeNodeNotFound for an unknown marker.
     """
-    sort_key = sort_key or "id"
-    sort_dir = (sort_dir or "asc").lower()
-    if sort_key not in _NODE_SORTABLE:
-        raise exception.Invalid(reason=f"invalid sort_key '{sort_key}'")
-    if sort_dir not in _SORT_DIRS:
-        raise exception.Invalid(
-            reason=f"invalid sort_dir '{sort_dir}': use asc or desc")
-    if limit is not None and limit < 0:
-        raise exception.Invalid(reason=f"invalid limit {limit}")
+    sort_key, sort_dir = _page_params(sort_key, sort_dir, limit, _NODE_SORTABLE)
     column = getattr(ComputeNode, sort_key)
     desc = sort_dir == "desc"
     stmt = sa.select(ComputeNode)

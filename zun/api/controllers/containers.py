@@ -8,7 +8,6 @@ API, which owns the state table and the one-operation-at-a-time claim.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 import pecan
 import webob
@@ -83,7 +82,7 @@ class ContainersController(rest.RestController):
         host_url = pecan.request.host_url
         return {
             "containers": [view.format_container(c, host_url, hidden) for c in rows],
-            "next": self._next_url(rows, limit),
+            "next": utils.next_page_url("containers", rows, limit),
         }
 
     @staticmethod
@@ -104,17 +103,6 @@ class ContainersController(rest.RestController):
                 states.statuses(values)
             filters[key] = values[0] if len(values) == 1 else values
         return filters
-
-    @staticmethod
-    def _next_url(rows: list[Any], limit: int) -> str | None:
-        """Where the next page starts, keeping every other query parameter."""
-        if not rows or len(rows) < limit:
-            return None
-        params = [(k, v) for k, v in pecan.request.GET.items()
-                  if k not in ("limit", "marker")]
-        params += [("limit", str(limit)), ("marker", rows[-1].uuid)]
-        return "%s/v1/containers?%s" % (pecan.request.host_url.rstrip("/"),
-                                        urlencode(params))
 
     @pecan.expose("json")
     def post(self, **kwargs: Any) -> dict[str, Any]:

@@ -8,7 +8,6 @@ version window.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 import pecan
 from pecan import rest
@@ -38,17 +37,6 @@ def _hidden(version: versions.Version) -> frozenset[str]:
         {"enable_cpu_pinning"})
 
 
-def _next_url(rows: list[Any], limit: int) -> str | None:
-    """Where the next page starts, keeping every other query parameter."""
-    if not rows or len(rows) < limit:
-        return None
-    params = [(k, v) for k, v in pecan.request.GET.items()
-              if k not in ("limit", "marker")]
-    params += [("limit", str(limit)), ("marker", rows[-1].uuid)]
-    return "%s/v1/hosts?%s" % (pecan.request.host_url.rstrip("/"),
-                               urlencode(params))
-
-
 class HostsController(rest.RestController):
 
     @pecan.expose("json")
@@ -71,7 +59,7 @@ class HostsController(rest.RestController):
         hidden = _hidden(version)
         host_url = pecan.request.host_url
         return {"hosts": [view.format_host(r, host_url, hidden) for r in rows],
-                "next": _next_url(rows, limit)}
+                "next": utils.next_page_url("hosts", rows, limit)}
 
     @pecan.expose("json")
     def get_one(self, host_ident: str, **kwargs: Any) -> dict[str, Any]:
