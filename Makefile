@@ -50,15 +50,20 @@ db-tests: venv
 	PG_URL=$$(tools/start-postgres.sh | tail -n 1) && \
 	  ZUN_TEST_DB_URL=$$PG_URL $(PYTEST) -q tests/unit/db
 
+# Keystone (its own venv) and tempest (its own venv) install while nothing
+# else needs them; both scripts are idempotent and reuse what exists.
 functional: venv
 	@mkdir -p $(TESTLOG)
 	DOCKER_URL=$$(tools/start-dockerd.sh | tail -n 1) && \
 	  export DOCKER_HOST=$$DOCKER_URL && tools/prepare-image.sh && \
 	  export ZUN_TEST_TRANSPORT_URL=$$(tools/start-rabbitmq.sh | tail -n 1) && \
+	  export ZUN_TEST_KEYSTONE_URL=$$(tools/start-keystone.sh | tail -n 1) && \
+	  tools/install-tempest.sh && \
 	  $(PYTEST) -q tests/functional
 
 stop-test-servers:
 	-tools/start-rabbitmq.sh stop
+	-tools/start-keystone.sh stop
 	-tools/start-mariadb.sh stop
 	-tools/start-postgres.sh stop
 

@@ -30,7 +30,7 @@ if installed; then
 else
     echo "install-tempest: installing tempest $TEMPEST_VERSION and" \
          "zun-tempest-plugin $PLUGIN_VERSION into $VENV" >&2
-    # a half-made venv from an interrupted run is rebuilt rather than patched
+    # an interrupted earlier install is finished by pip, not started over
     [[ -x $VENV/bin/python ]] || { rm -rf "$VENV"; mkdir -p "$(dirname "$VENV")"; "$PYTHON" -m venv "$VENV"; }
     "$VENV/bin/pip" install -q --disable-pip-version-check \
         "zun-tempest-plugin==$PLUGIN_VERSION" "tempest==$TEMPEST_VERSION" >&2
