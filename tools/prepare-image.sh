@@ -6,6 +6,10 @@
 #                      name); tempest's nginx_image, whose container must stay
 #                      Running with no command given, and stop without the
 #                      10 s wait for SIGKILL that a bare `sleep` as PID 1 costs
+#   zun-tempest:local  busybox whose `sleep` is a wrapper that exits on SIGTERM
+#                      (TEMPEST_IMAGE overrides the name): tempest's cirros_image,
+#                      whose tests run `sleep 10000` as PID 1 and delete with
+#                      stop=True, which would otherwise wait 10 s each time
 #
 # There is no internet on these machines, so the images are assembled from the
 # host's static busybox instead of being pulled. Idempotent: an existing image
@@ -16,6 +20,7 @@ set -euo pipefail
 DOCKER=${DOCKER:-docker}
 IMAGE=${IMAGE:-busybox:local}
 SLEEPER_IMAGE=${SLEEPER_IMAGE:-zun-sleeper:local}
+TEMPEST_IMAGE=${TEMPEST_IMAGE:-zun-tempest:local}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 
 present() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
@@ -61,4 +66,19 @@ build "$IMAGE" '["sh"]'
 # `sleep` runs in the background so the shell, as PID 1, can take the TERM
 # (PID 1 gets no default signal handlers, so a trap is needed).
 build "$SLEEPER_IMAGE" '["sh", "-c", "trap '"'exit 0'"' TERM; sleep 1000000 & wait"]'
+# Last: it changes the shared rootfs.
+if ! present "$TEMPEST_IMAGE"; then
+    make_rootfs
+    rm -f "$root/bin/sleep"
+    cat > "$root/bin/sleep" <<'SCRIPT'
+#!/bin/sh
+# busybox sleep that ends on SIGTERM even as PID 1 (which has no default
+# signal handlers): the shell traps TERM while the real sleep runs
+trap 'kill $! 2>/dev/null; exit 0' TERM
+/bin/busybox sleep "$@" &
+wait $!
+SCRIPT
+    chmod 755 "$root/bin/sleep"
+    build "$TEMPEST_IMAGE" '["sh"]'
+fi
 echo "$IMAGE"

@@ -36,7 +36,9 @@ from tests.functional.keystone_fixtures import Keystone
 REPO = Path(__file__).resolve().parents[2]
 STATIC = Path(__file__).resolve().parent / "tempest"
 INCLUDE_LIST = STATIC / "include-list.txt"
-CIRROS_IMAGE = harness.IMAGE
+# busybox whose `sleep` exits on SIGTERM (tools/prepare-image.sh): tempest's
+# containers run `sleep 10000` as PID 1 and are deleted with stop=True
+CIRROS_IMAGE = os.environ.get("ZUN_TEST_TEMPEST_IMAGE", "zun-tempest:local")
 NGINX_IMAGE = os.environ.get("ZUN_TEST_SLEEPER_IMAGE", "zun-sleeper:local")
 # A hang guard only (a pass takes a few minutes); nothing asserts speed.
 RUN_GUARD_SECONDS = 3600
