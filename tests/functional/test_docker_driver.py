@@ -154,6 +154,10 @@ def test_top(make, driver):
     assert any("sleep 3600" in c for c in commands)
     custom = driver.top(facts.container_id, ps_args="-o pid,comm")
     assert custom["Titles"] == ["PID", "COMMAND"]
+    # ps rejecting the arguments is the caller's input error (400), not a 500
+    with pytest.raises(exception.Invalid) as info:
+        driver.top(facts.container_id, ps_args="--no-such-ps-option")
+    assert info.value.code == 400 and "ps_args" in str(info.value)
 
 
 def test_stats(make, driver):

@@ -29,21 +29,12 @@ JSON = "application/json"
 # --- small schema builders ---------------------------------------------------
 
 
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    kind = schema.get("type")
-    if kind is None:
-        return schema
-    kinds = kind if isinstance(kind, list) else [kind]
-    return dict(schema, type=kinds + ["null"] if "null" not in kinds else kinds)
-
-
 _STR = {"type": "string"}
 _NSTR = {"type": ["string", "null"]}
 _NBOOL = {"type": ["boolean", "null"]}
 _NINT = {"type": ["integer", "null"]}
 _NOBJ = {"type": ["object", "null"]}
 _NARR = {"type": ["array", "null"]}
-_NSTR_QUERY = {"type": "string"}
 _LINKS = {"type": "array", "items": {
     "type": "object", "required": ["href", "rel"],
     "properties": {"href": _STR, "rel": _STR}}}
@@ -291,7 +282,7 @@ _NO_BODY = ("Accepted: the operation runs on the compute host; follow it with "
 _AGENT = (409, 503)
 
 
-def _action(name: str, summary: str, params: list[dict[str, Any]] = (),
+def _action(summary: str, params: Iterable[dict[str, Any]] = (),
             body: dict[str, Any] | None = None, ok: dict[str, Any] | None = None,
             errors: tuple[int, ...] = (404,) + _AGENT) -> dict[str, Any]:
     op = {"summary": summary, "parameters": [_CONTAINER] + list(params),
@@ -304,7 +295,7 @@ def _action(name: str, summary: str, params: list[dict[str, Any]] = (),
 
 def _operations(version: versions.Version) -> dict[str, dict[str, dict[str, Any]]]:
     """Path -> method -> operation: every route the API serves."""
-    list_params: list[dict[str, Any]] = [_query(k, _NSTR_QUERY, "Only containers whose %s equals this." % k)
+    list_params: list[dict[str, Any]] = [_query(k, _STR, "Only containers whose %s equals this." % k)
                    for k in containers_ctl.LIST_FILTERS if k not in ("status", "auto_remove")]
     list_params += [
         _query("status", {"type": "string", "enum": list(states.ALL_STATUSES) + ["None"]},
@@ -367,27 +358,27 @@ def _operations(version: versions.Version) -> dict[str, dict[str, dict[str, Any]
                        "responses": _responses({"204": {"description": "Deleted "
                                                 "(or deletion under way)."}},
                                                404, *_AGENT)}},
-        item + "/start": {"post": _action("start", "Start a Created/Stopped container.")},
-        item + "/stop": {"post": _action("stop", "Stop a running container.", [timeout])},
-        item + "/reboot": {"post": _action("reboot", "Restart a container.", [timeout])},
-        item + "/pause": {"post": _action("pause", "Pause a running container.")},
-        item + "/unpause": {"post": _action("unpause", "Unpause a paused container.")},
-        item + "/kill": {"post": _action("kill", "Send a signal (default SIGKILL).", [
+        item + "/start": {"post": _action("Start a Created/Stopped container.")},
+        item + "/stop": {"post": _action("Stop a running container.", [timeout])},
+        item + "/reboot": {"post": _action("Restart a container.", [timeout])},
+        item + "/pause": {"post": _action("Pause a running container.")},
+        item + "/unpause": {"post": _action("Unpause a paused container.")},
+        item + "/kill": {"post": _action("Send a signal (default SIGKILL).", [
             _query("signal", {"type": "string", "minLength": 1, "maxLength": 32,
                               "pattern": "^[A-Za-z0-9+]+$"},
                    "Signal name or number; 'None' means the default.")])},
         item + "/rebuild": {"post": _action(
-            "rebuild", "Recreate the runtime container, optionally from another image.",
+            "Recreate the runtime container, optionally from another image.",
             [_query("image", _STR), _query("image_driver", {"type": "string", "enum": ["docker"]})],
             body=_body(container_schemas.REBUILD_SCHEMA, required=False))},
         item + "/rename": {"post": _action(
-            "rename", "Rename (API versions up to %s; later, PATCH the name: 406)."
+            "Rename (API versions up to %s; later, PATCH the name: 406)."
             % versions.RENAME_LAST,
             [_query("name", {"type": "string", "pattern": container_schemas.NAME_PATTERN})],
             body=_body(container_schemas.RENAME_SCHEMA, required=False),
             ok=_ok(200, "Container", "Renamed"))},
         item + "/execute": {"post": _action(
-            "execute", "Run a command in a running container and return its output.",
+            "Run a command in a running container and return its output.",
             [_query("command", _STR, "A shell-quoted command line."),
              _bool("run", "Must be true (the default)."),
              _bool("interactive", "Must be false: interactive exec is not served.")],
@@ -395,26 +386,28 @@ def _operations(version: versions.Version) -> dict[str, dict[str, dict[str, Any]
                 "type": ["string", "array"], "items": _STR}}}, required=False),
             ok=_ok(200, "ExecResult", "Output and exit code"))},
         item + "/logs": {"get": _action(
-            "logs", "The container's output.",
+            "The container's output.",
             [_bool("stdout"), _bool("stderr"), _bool("timestamps"),
              _query("tail", {"anyOf": [{"type": "string", "enum": ["all", "None"]},
                                        {"type": "integer", "minimum": 0}]}),
              _query("since", _STR, "A timestamp or a number of seconds.")],
             ok=_ok(200, {"type": "string"}, "The log text as a JSON string"))},
         item + "/top": {"get": _action(
-            "top", "The container's processes.",
+            "The container's processes.",
             [_query("ps_args", _STR, "Arguments for ps; 'None' means none.")],
             ok=_ok(200, "Top", "Process table"))},
         item + "/stats": {"get": _action(
-            "stats", "One resource-usage sample.", ok=_ok(200, "Stats", "Usage"))},
+            "One resource-usage sample.", ok=_ok(200, "Stats", "Usage"))},
         item + "/container_actions": {"get": {
             "summary": "What was done to the container.",
             "parameters": [_CONTAINER],
-            "responses": _responses(_ok(200, "ContainerActionList", "Actions"), 404)}},
+            "responses": _responses(_ok(200, "ContainerActionList", "Actions"),
+                                    404, 409)}},
         item + "/container_actions/{request_id}": {"get": {
             "summary": "One action and (if policy allows) its events.",
             "parameters": [_CONTAINER, _ref("parameters", "RequestId")],
-            "responses": _responses(_ok(200, "ContainerAction", "The action"), 404)}},
+            "responses": _responses(_ok(200, "ContainerAction", "The action"),
+                                    404, 409)}},
         "/v1/services": {
             "get": {"summary": "Compute services and their up/down state (admin).",
                     "responses": _responses(_ok(200, "ServiceList", "Services"))},

@@ -8,6 +8,7 @@ import pecan
 from zun.api import versions
 from zun.api.controllers import containers
 from zun.api.controllers import availability_zones, hosts, services
+from zun.api.controllers import openapi
 
 
 def _links(host_url: str, name: str) -> list[dict[str, str]]:
@@ -37,3 +38,7 @@ class V1Controller:
             "hosts": _links(host_url, "hosts"),
             "availability_zones": _links(host_url, "availability_zones"),
         }
+
+
+# Not a Python identifier, so mounted by name.
+pecan.route(V1Controller, "openapi.json", openapi.OpenAPIController())

@@ -13,7 +13,8 @@ from keystonemiddleware import auth_token
 from zun.conf import CONF
 
 # Routes anyone may read: version discovery must work before a token exists.
-PUBLIC_ROUTES = frozenset(["/", "/v1", "/v1/", "/healthcheck"])
+PUBLIC_ROUTES = frozenset(["/", "/v1", "/v1/", "/healthcheck",
+                           "/v1/openapi.json"])
 
 # Identity headers a client could forge on a route auth_token does not see.
 _IDENTITY_PREFIXES = ("HTTP_X_USER", "HTTP_X_PROJECT", "HTTP_X_TENANT",

@@ -254,8 +254,16 @@ class DockerDriver(base.ContainerDriver):
         return _text(result.get("output"))
 
     def top(self, container_id: str, ps_args: str | None = None) -> dict[str, Any]:
-        with self._errors(container_id):
-            return self._api.top(container_id, ps_args=ps_args or None)
+        try:
+            with self._errors(container_id):
+                return self._api.top(container_id, ps_args=ps_args or None)
+        except exception.DockerError as err:
+            # Docker answers 500 when ps itself rejects the arguments: that
+            # is the caller's input, not a server fault.
+            if ps_args and "ps:" in str(err):
+                raise exception.Invalid(
+                    reason="ps_args %r were rejected by ps (%s)" % (ps_args, err))
+            raise
 
     def stats(self, container_id: str) -> dict[str, Any]:
         with self._errors(container_id):
