@@ -1,0 +1,179 @@
+"""`make bench`: zun against the raw Docker engine, every figure in one run.
+
+    .venv/bin/python benchmarks/run.py [--quick] [--out FILE]
+
+Starts what it needs (Docker engine, busybox:local, RabbitMQ, a zun-all and
+a zun-api + zun-compute deployment), runs each section with zun and its
+baseline interleaved A B A B, prints the table and writes
+benchmarks/results/latest.json. Reports; asserts nothing about speed.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import zun  # noqa: E402,F401  (selects oslo.service's threading backend)
+
+from benchmarks import convergence, lifecycle, report, scale  # noqa: E402
+from benchmarks.measure import Figure, rss_mib  # noqa: E402
+from benchmarks.ops import Raw, Zun  # noqa: E402
+from tests.functional.harness import ZunProcesses  # noqa: E402
+
+# The harness tunes its deployments for fast tests; measure the defaults.
+PRODUCTION_DEFAULTS = ("[DEFAULT]\ndebug = false\nreport_interval = 10\n"
+                       "[compute]\nsync_interval = 30\n")
+ROWS = 10_000
+
+
+class Plan:
+    """How many repetitions each section gets."""
+
+    def __init__(self, quick: bool) -> None:
+        self.sequential = 3 if quick else 20
+        self.concurrency = {20: 1, 100: 1} if quick else {20: 5, 100: 3}
+        self.split_concurrency = {20: 1} if quick else {20: 3, 100: 2}
+        self.convergence = 2 if quick else 8
+        self.reads = 5 if quick else 30
+        self.reconcile_rows = 100 if quick else 1000
+        self.reconcile_reps = 2 if quick else 5
+
+
+def _tool(script: str, env: dict[str, str] | None = None) -> str:
+    """Run an idempotent tools/ script; its last stdout line is the answer."""
+    out = subprocess.run([str(ROOT / "tools" / script)], check=True, text=True,
+                         stdout=subprocess.PIPE, env=env)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def _rss(deployments: dict[str, ZunProcesses], phase: str,
+         into: dict[str, dict[str, float]]) -> None:
+    for label, dep in deployments.items():
+        for proc in dep.procs:
+            name = "%s (%s)" % (Path(proc.args[0]).name, label)
+            into.setdefault(name, {})[phase] = rss_mib(proc.pid)
+
+
+def _step(what: str, started: float) -> None:
+    print("[%6.1f s] %s" % (time.monotonic() - started, what), flush=True)
+
+
+def run(plan: Plan, docker_url: str, transport_url: str, started: float) -> dict:
+    raw = Raw(docker_url)
+    deployments = {
+        "zun-all": ZunProcesses(mode="all", extra_conf=PRODUCTION_DEFAULTS),
+        "split": ZunProcesses(mode="split", transport_url=transport_url,
+                              extra_conf=PRODUCTION_DEFAULTS),
+    }
+    figures: list[Figure] = []
+    rss: dict[str, dict[str, float]] = {}
+    extra: dict = {}
+    try:
+        for dep in deployments.values():
+            dep.start()
+        time.sleep(3)
+        _rss(deployments, "idle", rss)
+        zuns = {label: Zun(dep.url, "bench-%s" % label)
+                for label, dep in deployments.items()}
+
+        for label, zun_ in zuns.items():
+            _step("lifecycle, %s" % label, started)
+            figures += lifecycle.sequential(zun_, raw, label, plan.sequential)
+        for label, reps in (("zun-all", plan.concurrency), ("split", plan.split_concurrency)):
+            for n, count in reps.items():
+                _step("concurrency %d x%d, %s" % (n, count, label), started)
+                figures += lifecycle.concurrent(zuns[label], raw, label, n, count)
+        for label, zun_ in zuns.items():
+            _step("convergence, %s" % label, started)
+            figures += convergence.measure(zun_, raw, label, plan.convergence)
+        _rss(deployments, "after_runs", rss)
+
+        _step("inserting %d rows into each deployment's DB" % ROWS, started)
+        seeded = {}
+        for label, dep in deployments.items():
+            seeded[label] = scale.fake_host_rows(ROWS)
+            scale.insert_rows(_db_url(dep), seeded[label])
+        for label, dep in deployments.items():
+            _step("read path at %d rows, %s" % (ROWS, label), started)
+            figures += scale.read_path(dep.url, str(dep.dir / "zun.sqlite"), label,
+                                       plan.reads)
+        _rss(deployments, "with_rows", rss)
+
+        _step("statements per request and reconcile pass (in-process)", started)
+        main = deployments["zun-all"]
+        scale.configure_in_process(str(main.conf_file), _db_url(main))
+        extra["statements_per_request"] = scale.queries_per_request()
+        figures.append(scale.reconcile(raw, _db_url(main), docker_url, seeded["zun-all"],
+                                       plan.reconcile_rows, plan.reconcile_reps))
+    except BaseException:
+        # keep the services' logs: the deployments' directories go with stop()
+        for label, dep in deployments.items():
+            path = ROOT / "benchmarks" / "results" / ("failed-%s.log" % label)
+            _quietly(lambda: path.write_text(dep.logs()))
+            print("logs of %s: %s" % (label, path), file=sys.stderr)
+        raise
+    finally:
+        _step("cleaning up", started)
+        for zun_ in locals().get("zuns", {}).values():
+            _quietly(zun_.cleanup)
+        for dep in deployments.values():
+            # the harness looks up a runtime container for every row it finds
+            _quietly(lambda: scale.forget_rows(dep.dir / "zun.sqlite"))
+            _quietly(dep.stop)
+        _quietly(lambda: scale.remove_sync_containers(raw))
+        _quietly(raw.cleanup)
+    return {"figures": figures, "rss": rss, "extra": extra}
+
+
+def _db_url(dep: ZunProcesses) -> str:
+    return "sqlite:///%s/zun.sqlite" % dep.dir
+
+
+def _quietly(func) -> None:
+    try:
+        func()
+    except Exception as exc:  # noqa: BLE001 - cleanup goes on
+        print("cleanup: %s" % exc, file=sys.stderr)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="few repetitions: a smoke run, not figures to quote")
+    parser.add_argument("--out", type=Path,
+                        default=ROOT / "benchmarks" / "results" / "latest.json")
+    args = parser.parse_args()
+    started = time.monotonic()
+    docker_url = _tool("start-dockerd.sh")
+    env = dict(os.environ, DOCKER_HOST=docker_url)
+    os.environ["DOCKER_HOST"] = docker_url  # the harness reads it
+    _tool("prepare-image.sh", env)
+    transport_url = _tool("start-rabbitmq.sh")
+
+    result = run(Plan(args.quick), docker_url, transport_url, started)
+    duration = time.monotonic() - started
+    figures = result["figures"]
+    print()
+    print(report.text_table(report.rows(figures)))
+    print()
+    print(report.text_table(report.rss_rows(result["rss"])))
+    statements = result["extra"].get("statements_per_request", {})
+    for name, stmts in statements.items():
+        print("DB statements per request, %s: %d" % (name, len(stmts)))
+    print("\nduration: %.0f s%s" % (duration, " (--quick)" if args.quick else ""))
+    report.save(args.out, figures, result["rss"], {
+        "quick": args.quick, "duration_s": duration,
+        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "machine": report.machine(docker_url), **result["extra"]})
+    print("results: %s" % args.out)
+
+
+if __name__ == "__main__":
+    main()
