@@ -3,6 +3,7 @@
 #               prepare a local image, migrate SQLite and run zun-all on
 #               127.0.0.1:9517 in the foreground
 #   make test   install what the tests need, start their servers, run the suite
+#   make bench  benchmarks against the raw Docker engine (docs/performance.rst)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
@@ -11,7 +12,7 @@ STATE := $(CURDIR)/state
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 TESTLOG := $(CURDIR)/logs
 
-.PHONY: run test venv unit db-tests functional clean-state stop-test-servers genconfig genpolicy
+.PHONY: run test bench venv unit db-tests functional clean-state stop-test-servers genconfig genpolicy
 
 venv: $(VENV)/.installed
 
@@ -60,6 +61,11 @@ functional: venv
 	  export ZUN_TEST_KEYSTONE_URL=$$(tools/start-keystone.sh | tail -n 1) && \
 	  tools/install-tempest.sh && \
 	  $(PYTEST) -q tests/functional
+
+# Benchmarks against raw Docker in the same run (docs/performance.rst);
+# starts what it needs, prints a table, writes benchmarks/results/latest.json.
+bench: venv
+	$(BIN)/python benchmarks/run.py
 
 stop-test-servers:
 	-tools/start-rabbitmq.sh stop

@@ -1,12 +1,16 @@
 """zun: Containers as a Service for OpenStack clouds."""
-import warnings
+import sys
+
+# zun runs on plain threads. oslo.service depends on eventlet and futurist
+# imports it whenever it is installed (31 MiB per process, and a hub nobody
+# uses); make every optional `import eventlet` fail so it never loads.
+sys.modules.setdefault("eventlet", None)  # type: ignore[arg-type]
 
 
 def _use_threads() -> None:
     """Select oslo.service's threading backend before oslo.messaging loads.
 
-    oslo.messaging imports oslo.service, whose default backend is eventlet;
-    zun runs on plain threads and must never load the eventlet backend.
+    oslo.messaging imports oslo.service, whose default backend is eventlet.
     """
     from oslo_service import backend
     try:
@@ -15,7 +19,4 @@ def _use_threads() -> None:
         pass
 
 
-# futurist imports eventlet only to ask whether it monkey-patched anything
-# (nothing is); its deprecation banner is noise in every log.
-warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 _use_threads()

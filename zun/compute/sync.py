@@ -69,6 +69,15 @@ def _detail(status: str, facts: driver_base.RuntimeFacts) -> str | None:
     return None
 
 
+def _summary_agrees(row: Any, facts: driver_base.RuntimeFacts) -> bool:
+    """Whether a listing's summary already matches the row (no inspect needed)."""
+    if row.container_id != facts.container_id:
+        return False
+    if states.status_from_runtime(facts.state) != row.status:
+        return False
+    return facts.exit_code is None or facts.exit_code == row.exit_code
+
+
 class StateSync:
     """Runtime -> DB state for the containers of one host."""
 
@@ -141,7 +150,15 @@ class StateSync:
             if row.task_state is not None or not row.container_id:
                 counts["skipped"] += 1
                 continue
-            if self._apply(ctx, row, facts_by_uuid.get(row.uuid), count_only=True):
+            facts = facts_by_uuid.get(row.uuid)
+            if facts is not None and not facts.complete:
+                if _summary_agrees(row, facts):
+                    continue  # the common case: no inspect, no write
+                try:
+                    facts = self.driver.inspect(facts.container_id)
+                except exception.RuntimeContainerNotFound:
+                    facts = None
+            if self._apply(ctx, row, facts, count_only=True):
                 counts["updated"] += 1
         orphans = {uuid: facts_by_uuid[uuid] for uuid in set(facts_by_uuid) - known}
         counts["orphans"] = len(orphans)

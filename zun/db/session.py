@@ -57,6 +57,12 @@ def _on_engine_create(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
     file_based = sqlite_file_path(str(engine.url)) is not None
+    if file_based and isinstance(engine.pool, sa.pool.NullPool):
+        # oslo.db gives file SQLite no pool: every transaction would open a
+        # connection and run the PRAGMAs again (most of a GET's time).
+        old = engine.pool
+        engine.pool = sa.pool.QueuePool(old._creator, pool_size=8, max_overflow=64,
+                                        _dispatch=old.dispatch, dialect=old._dialect)
 
     @sa.event.listens_for(engine, "connect")
     def _pragmas(dbapi_con, _record) -> None:
@@ -85,7 +91,9 @@ def _on_engine_create(engine: Engine) -> None:
 def _new_manager(connection: str) -> enginefacade._TransactionContextManager:
     ensure_sqlite_dir(connection)
     manager = enginefacade.transaction_context()
-    manager.configure(connection=connection, sqlite_fk=True)
+    # thread_checkin would sleep(0) on every connection return, handing the
+    # GIL away on each transaction for no benefit with real threads
+    manager.configure(connection=connection, sqlite_fk=True, thread_checkin=False)
     manager.append_on_engine_create(_on_engine_create)
     return manager
 

@@ -97,3 +97,26 @@ def test_event_during_operation_is_replayed_after_it(db, ctx, admin, driver):
     db_api.container_update(admin, row.uuid, {"task_state": None})
     sync.resync_if_dirty(row.uuid)
     assert db_api.container_get_by_uuid(admin, row.uuid).status == states.STOPPED
+
+
+def test_reconcile_inspects_only_rows_whose_summary_differs(db, ctx, admin, driver):
+    sync = sync_mod.StateSync(driver, HOST)
+    same = _created_row(ctx, driver)
+    changed = _created_row(ctx, driver)
+    driver.stop(changed.container_id)
+    full_list = driver.list_containers
+
+    def summaries():
+        out = []
+        for f in full_list():
+            f.complete, f.started_at, f.finished_at = False, None, None
+            out.append(f)
+        return out
+    driver.list_containers = summaries
+    driver.calls.clear()
+    sync.reconcile()
+    inspected = [cid for name, cid in driver.calls if name == "inspect"]
+    assert inspected == [changed.container_id]
+    row = db_api.container_get_by_uuid(admin, changed.uuid)
+    assert row.status == states.STOPPED and row.finished_at is not None
+    assert db_api.container_get_by_uuid(admin, same.uuid).status == states.RUNNING

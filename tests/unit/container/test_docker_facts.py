@@ -286,3 +286,15 @@ def test_cpu_percent_counts_percpu_when_online_missing():
                             "system_cpu_usage": 200},
               "precpu_stats": {"cpu_usage": {"total_usage": 10}, "system_cpu_usage": 100}}
     assert facts.cpu_percent(sample) == 40.0
+
+
+@pytest.mark.parametrize("status,state,code", [
+    ("Exited (3) 2 minutes ago", "exited", 3), ("Up 5 seconds", "running", None),
+    ("Exited (137) Less than a second ago", "exited", 137), ("Created", "created", None)])
+def test_facts_from_a_listing_summary(status, state, code):
+    got = facts.facts_from_summary({
+        "Id": "abc", "State": state, "Status": status,
+        "Labels": {base.LABEL_UUID: UUID, base.LABEL_HOST: "h1",
+                   base.LABEL_PROJECT: "p"}})
+    assert (got.container_id, got.uuid, got.host, got.project_id) == ("abc", UUID, "h1", "p")
+    assert (got.state, got.exit_code, got.complete) == (state, code, False)

@@ -90,6 +90,10 @@ class RuntimeFacts:
     ports: list[int] = dataclasses.field(default_factory=list)
     project_id: str | None = None
     host: str | None = None
+    # False for a cheap listing's summary: container_id, uuid, host,
+    # project_id and state are exact, the rest may be missing (inspect()
+    # gives everything)
+    complete: bool = True
 
 
 @dataclasses.dataclass
@@ -167,7 +171,11 @@ class ContainerDriver(abc.ABC):
 
     @abc.abstractmethod
     def list_containers(self) -> list[RuntimeFacts]:
-        """Facts of every runtime container labelled as zun's, running or not."""
+        """Facts of every runtime container labelled as zun's, running or not.
+
+        One cheap call: the facts may be summaries (``complete=False``); the
+        reconcile inspects only the containers whose state differs.
+        """
 
     @abc.abstractmethod
     def logs(self, container_id: str, stdout: bool = True, stderr: bool = True,

@@ -196,13 +196,7 @@ class DockerDriver(base.ContainerDriver):
     def list_containers(self) -> list[base.RuntimeFacts]:
         with self._errors():
             summaries = self._api.containers(all=True, filters={"label": base.LABEL_UUID})
-        facts = []
-        for summary in summaries:
-            try:
-                facts.append(self.inspect(summary["Id"]))
-            except exception.RuntimeContainerNotFound:
-                continue  # removed between the listing and the inspect
-        return facts
+        return [docker_facts.facts_from_summary(summary) for summary in summaries]
 
     def logs(self, container_id: str, stdout: bool = True, stderr: bool = True,
              timestamps: bool = False, tail: str | int = "all",

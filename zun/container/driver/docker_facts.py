@@ -188,6 +188,24 @@ def _ports(exposed: dict[str, Any] | None) -> list[int]:
     return sorted(ports)
 
 
+_EXITED = re.compile(r"^Exited \((-?\d+)\)")
+
+
+def facts_from_summary(summary: dict[str, Any]) -> base.RuntimeFacts:
+    """Summary facts from one entry of ``GET /containers/json`` (no inspect)."""
+    labels = summary.get("Labels") or {}
+    exited = _EXITED.match(summary.get("Status") or "")
+    return base.RuntimeFacts(
+        container_id=summary.get("Id", ""),
+        uuid=labels.get(base.LABEL_UUID),
+        state=(summary.get("State") or "unknown").lower(),
+        exit_code=int(exited.group(1)) if exited else None,
+        project_id=labels.get(base.LABEL_PROJECT) or None,
+        host=labels.get(base.LABEL_HOST) or None,
+        complete=False,
+    )
+
+
 def facts_from_inspect(data: dict[str, Any]) -> base.RuntimeFacts:
     """RuntimeFacts from ``docker inspect`` output."""
     state = data.get("State") or {}
