@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -28,6 +30,9 @@ SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 
 def docker_url() -> str:
     return os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+
+
+_default_docker_url = docker_url  # ZunProcesses' parameter shadows the name
 
 
 def free_port() -> int:
@@ -56,13 +61,16 @@ class ZunProcesses:
     def __init__(self, mode: str = "all", transport_url: str | None = None,
                  driver: str = "docker", host: str | None = None,
                  extra_conf: str = "", auth_strategy: str = "noauth",
-                 port: int | None = None) -> None:
+                 port: int | None = None, docker_url: str | None = None) -> None:
         self.mode = mode
+        # a private engine for tests that restart it; the shared one otherwise
+        self.docker_url = docker_url or _default_docker_url()
         self.dir = Path(tempfile.mkdtemp(prefix="zun-func-%s-" % mode))
         self.port = port or free_port()
         self.host = host or "func-%s-%s" % (mode, uuidlib.uuid4().hex[:6])
         self.url = "http://127.0.0.1:%d" % self.port
         self.procs: list[subprocess.Popen] = []
+        self.by_name: dict[str, subprocess.Popen] = {}  # the live process per script
         conf = [
             "[DEFAULT]",
             "host = %s" % self.host,
@@ -76,7 +84,7 @@ class ZunProcesses:
         conf += ["[api]", "auth_strategy = %s" % auth_strategy, "host_ip = 127.0.0.1",
                  "port = %d" % self.port,
                  "[database]", "connection = sqlite:///%s/zun.sqlite" % self.dir,
-                 "[docker]", "api_url = %s" % docker_url(),
+                 "[docker]", "api_url = %s" % self.docker_url,
                  "[compute]", "sync_interval = 5"]
         if transport_url:
             # a fresh topic per deployment keeps parallel runs from mixing
@@ -85,11 +93,58 @@ class ZunProcesses:
         self.conf_file.write_text("\n".join(conf) + "\n" + extra_conf)
 
     def _spawn(self, name: str) -> subprocess.Popen:
-        log = open(self.dir / ("%s.log" % name), "wb")
+        # append: a restarted service keeps the log of its previous run
+        log = open(self.dir / ("%s.log" % name), "ab")
         proc = subprocess.Popen([str(BIN / name), "--config-file", str(self.conf_file)],
                                 stdout=log, stderr=subprocess.STDOUT)
         self.procs.append(proc)
+        self.by_name[name] = proc
         return proc
+
+    # --- fault injection: one service process, by its own pid ----------------
+    def kill_service(self, name: str, sig: int = signal.SIGKILL,
+                     timeout: float = 30) -> int:
+        """Signal the live ``name`` process (e.g. ``zun-compute``) and reap it.
+
+        Returns its exit status. Only the pid this harness spawned is touched.
+        """
+        proc = self.by_name[name]
+        if proc.poll() is None:
+            os.kill(proc.pid, sig)
+        return proc.wait(timeout=timeout)
+
+    def restart_service(self, name: str) -> subprocess.Popen:
+        """Start ``name`` again (after :meth:`kill_service`) with the same config."""
+        old = self.by_name.get(name)
+        if old is not None and old.poll() is None:
+            raise AssertionError("%s (pid %d) is still running" % (name, old.pid))
+        with open(self.dir / ("%s.log" % name), "ab") as log:
+            log.write(b"\n==== restarted by the test harness ====\n")
+        return self._spawn(name)
+
+    def db_rows(self, query: str, args: tuple = ()) -> list[tuple]:
+        """Read this deployment's SQLite DB directly (the agent may be down)."""
+        con = sqlite3.connect(str(self.dir / "zun.sqlite"), timeout=30)
+        try:
+            return con.execute(query, args).fetchall()
+        finally:
+            con.close()
+
+    def wait_log(self, name: str, text: str, timeout: float = 60,
+                 after: int = 0) -> int:
+        """Wait until ``name``'s log holds ``text`` past offset ``after``.
+
+        Returns the offset just past the match, for a later wait.
+        """
+        def found() -> int:
+            at = self.log_text(name).find(text, after)
+            return at + len(text) if at >= 0 else 0
+        return wait_until(found, timeout=timeout, interval=0.1,
+                          what="%r in the log of %s" % (text, name))
+
+    def log_text(self, name: str) -> str:
+        path = self.dir / ("%s.log" % name)
+        return path.read_text(errors="replace") if path.exists() else ""
 
     def start(self) -> "ZunProcesses":
         subprocess.run([str(BIN / "zun-db-manage"), "--config-file",
@@ -108,7 +163,6 @@ class ZunProcesses:
         return self
 
     def _agent_registered(self) -> bool:
-        import sqlite3
         try:
             con = sqlite3.connect(str(self.dir / "zun.sqlite"))
             rows = con.execute("SELECT count(*) FROM zun_service WHERE host=?",
@@ -148,8 +202,8 @@ class ZunProcesses:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def _remove_runtime_containers(self) -> None:
-        """Remove Docker containers whose uuid is in this deployment's DB."""
-        import sqlite3
+        """Remove Docker containers whose uuid is in this deployment's DB,
+        and those labelled with its host (orphans of force-deleted rows)."""
         import docker
         try:
             con = sqlite3.connect(str(self.dir / "zun.sqlite"))
@@ -157,10 +211,19 @@ class ZunProcesses:
             con.close()
         except sqlite3.Error:
             return
-        client = docker.DockerClient(base_url=docker_url())
+        try:
+            client = docker.DockerClient(base_url=self.docker_url)
+        except docker.errors.DockerException:
+            return  # a private engine already stopped took its containers along
         for uuid in uuids:
             try:
                 client.containers.get("zun-%s" % uuid).remove(force=True)
+            except docker.errors.NotFound:
+                pass
+        for leftover in client.containers.list(
+                all=True, filters={"label": "zun.host=%s" % self.host}):
+            try:
+                leftover.remove(force=True)
             except docker.errors.NotFound:
                 pass
         client.close()

@@ -31,7 +31,8 @@ LOG = logging.getLogger(__name__)
 ALLOWED_EXMODS = [exception.__name__]
 
 # Bus failures that mean "the agent cannot be reached right now".
-BUS_ERRORS = (messaging.MessageDeliveryFailure, messaging.MessagingTimeout)
+BUS_ERRORS = (messaging.MessageDeliveryFailure, messaging.MessagingTimeout,
+              messaging.MessageUndeliverable)
 
 
 class ContextSerializer(messaging.NoOpSerializer):
@@ -67,9 +68,14 @@ class MessagingClient:
     """oslo.messaging client: casts and calls addressed to one host."""
 
     def __init__(self, topic: str, timeout: int, cast_retry: int = 2) -> None:
+        # at_least_once: publish with the mandatory flag, so a message for a
+        # host whose queue does not exist (agent not listening yet, broker
+        # just restarted) fails at once (MessageUndeliverable -> 503) instead
+        # of being dropped silently while the API answers 202.
         self._client = messaging.get_rpc_client(
             get_transport(), messaging.Target(topic=topic, version="1.0"),
-            serializer=ContextSerializer())
+            serializer=ContextSerializer(),
+            transport_options=messaging.TransportOptions(at_least_once=True))
         self._timeout = timeout
         self._cast_retry = cast_retry
 

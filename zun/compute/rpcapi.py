@@ -10,9 +10,19 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
+import oslo_messaging as messaging
+
 from zun.common import exception
 from zun.common import rpc
 from zun.common.context import RequestContext
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, messaging.MessageUndeliverable):
+        return "it is not listening (starting, or the message bus just restarted)"
+    if isinstance(exc, messaging.MessagingTimeout):
+        return "it did not answer in time"
+    return "the message bus is unavailable"
 
 
 def _bus_errors_as_503(func: Callable) -> Callable:
@@ -23,8 +33,8 @@ def _bus_errors_as_503(func: Callable) -> Callable:
             return func(self, context, host, *args, **kwargs)
         except rpc.BUS_ERRORS as exc:
             raise exception.ServiceUnavailable(
-                reason="The compute service on host %s could not be reached "
-                       "(%s); try again later." % (host, type(exc).__name__))
+                reason="The compute service on host %s could not be reached: %s; "
+                       "try again later." % (host, _why(exc)))
     return wrapper
 
 

@@ -42,22 +42,25 @@ class ComputeService:
 
     # --- lifecycle ---------------------------------------------------------
     def start(self, with_rpc_server: bool = True) -> None:
-        """Register, reconcile once, then run the background threads.
+        """Listen, register, then run the background threads.
 
-        The first heartbeat is written before anything is served, so the
-        scheduler sees this host as soon as the API can accept a create.
+        The RPC server starts before the first heartbeat (the scheduler only
+        sends to hosts it has heard from), and nothing slow (the first
+        reconcile) runs before either.
         """
         started = datetime.datetime.utcnow()
-        self.heartbeat()
-        self._safe(self.sync.reconcile, "initial reconcile")
-        self._spawn("heartbeat", self._every(CONF.report_interval, self.heartbeat))
-        self._spawn("reconcile", self._every(CONF.compute.sync_interval, self._periodic))
-        if CONF.compute.use_events and "events" in self.driver.capabilities:
-            self._spawn("events", self._follow_events)
         if with_rpc_server:
+            # Listen before announcing the host: a request sent as soon as
+            # the scheduler sees the heartbeat must find the queue.
             target = messaging.Target(topic=CONF.compute.topic, server=self.host)
             self._rpc_server = rpc.get_server(target, [self.manager])
             self._rpc_server.start()
+        self.heartbeat()
+        self._spawn("heartbeat", self._every(CONF.report_interval, self.heartbeat))
+        self._spawn("reconcile", self._every(CONF.compute.sync_interval, self._periodic,
+                                             first=self.sync.reconcile))
+        if CONF.compute.use_events and "events" in self.driver.capabilities:
+            self._spawn("events", self._follow_events)
         self._spawn("recovery", lambda: self._recover_after_start(started))
         LOG.info("Compute service started on host %s with driver %s",
                  self.host, self.driver.name)
@@ -124,8 +127,12 @@ class ComputeService:
         thread.start()
         self._threads.append(thread)
 
-    def _every(self, interval: float, func: Callable[[], Any]) -> Callable[[], None]:
+    def _every(self, interval: float, func: Callable[[], Any],
+               first: Callable[[], Any] | None = None) -> Callable[[], None]:
+        """A loop running ``first`` at once (if given), then ``func`` every interval."""
         def loop() -> None:
+            if first is not None:
+                self._safe(first, first.__name__)
             while not self._stop.wait(interval):
                 self._safe(func, func.__name__)
         return loop

@@ -98,6 +98,8 @@ class StateSync:
     # --- entry points ------------------------------------------------------
     def on_event(self, event: driver_base.RuntimeEvent) -> None:
         """Handle one runtime event by re-reading the container's facts."""
+        if event.host not in (None, self.host):
+            return  # another agent's container on a shared runtime
         self.sync_one(event.uuid, event.container_id)
 
     def sync_one(self, uuid: str, container_id: str | None = None,
@@ -121,6 +123,8 @@ class StateSync:
                 facts = self.driver.inspect(cid)
             except exception.RuntimeContainerNotFound:
                 facts = None
+            if facts is not None and facts.state == "removing":
+                facts = None  # being removed behind zun's back: it is vanishing
             if self._apply(ctx, row, facts):
                 return
 
@@ -158,6 +162,8 @@ class StateSync:
                     facts = self.driver.inspect(facts.container_id)
                 except exception.RuntimeContainerNotFound:
                     facts = None
+            if facts is not None and facts.state == "removing":
+                facts = None
             if self._apply(ctx, row, facts, count_only=True):
                 counts["updated"] += 1
         orphans = {uuid: facts_by_uuid[uuid] for uuid in set(facts_by_uuid) - known}

@@ -18,10 +18,11 @@ opts = [
                  help="Seconds after start-up before the agent resolves "
                       "operations left in flight by its previous run (requests "
                       "still queued for it are served first)."),
-    cfg.IntOpt("stuck_task_timeout", default=600, min=10,
+    cfg.IntOpt("stuck_task_timeout", default=120, min=60,
                help="Seconds after which an operation that no agent is "
                     "running (its request was lost) is resolved from the "
-                    "runtime's state."),
+                    "runtime's state. Must exceed the API's worst-case send "
+                    "time (a few seconds of retries when the bus is down)."),
     cfg.IntOpt("orphan_grace", default=120, min=0,
                help="Seconds a runtime container labelled as this host's, "
                     "with no container row, is kept before it is removed."),

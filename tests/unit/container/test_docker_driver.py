@@ -27,6 +27,7 @@ class FakeAPI:
     """Records calls; behaviour is set per test through attributes."""
 
     api_version = "1.41"
+    _version = "1.41"
 
     def __init__(self):
         self.calls = []
@@ -40,6 +41,13 @@ class FakeAPI:
         if ref not in self.local_images:
             raise not_found(docker.errors.ImageNotFound, "No such image")
         return {"Id": "img"}
+
+    def create_container(self, **args):
+        """Docker refuses a create whose image is missing (404 No such image)."""
+        self.calls.append(("create", args))
+        if args["image"] not in self.local_images:
+            raise not_found(docker.errors.ImageNotFound, "No such image")
+        return {"Id": "new-id"}
 
     def remove_container(self, cid, v=False, force=False):
         self.calls.append(("remove", cid, v, force))
@@ -142,7 +150,15 @@ def test_never_refuses_a_missing_image(fake):
     with pytest.raises(exception.ImageNotFound) as info:
         driver.create(spec(image_pull_policy="never"))
     assert "not present on this host" in str(info.value)
-    assert not [c for c in client.api.calls if c[0] in ("pull", "create")]
+    assert not [c for c in client.api.calls if c[0] == "pull"]
+
+
+def test_create_with_the_image_present_is_one_engine_call(fake):
+    driver, client = fake
+    client.api.local_images.add("busybox:latest")
+    facts = driver.create(spec(host="h1"))
+    assert [c[0] for c in client.api.calls] == ["create"]
+    assert (facts.container_id, facts.state, facts.host) == ("new-id", "created", "h1")
 
 
 def test_failed_pull_is_image_not_found_with_short_reason(fake):

@@ -109,6 +109,7 @@ class RuntimeEvent:
     container_id: str
     action: str
     time: float  # seconds since the epoch
+    host: str | None = None  # the LABEL_HOST of the container, if any
 
 
 class ContainerDriver(abc.ABC):

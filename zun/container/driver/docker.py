@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 import docker
 import docker.errors
+import docker.models.containers
 from oslo_log import log as logging
 
 from zun.common import exception
@@ -124,12 +125,36 @@ class DockerDriver(base.ContainerDriver):
 
     # --- lifecycle ----------------------------------------------------------
     def create(self, spec: base.ContainerSpec) -> base.RuntimeFacts:
+        """One engine call in the common case (image present, policy not 'always').
+
+        The image is looked for only when the create says it is missing, and
+        no inspect follows: a created container's facts are known.
+        """
         kwargs = docker_facts.create_kwargs(spec)
         image = kwargs["image"]
-        self._ensure_image(image, docker_facts.pull_policy(spec.image_pull_policy))
+        policy = docker_facts.pull_policy(spec.image_pull_policy)
+        if policy == "always":
+            self._ensure_image(image, policy)
+        try:
+            created = self._create(kwargs)
+        except exception.ImageNotFound:
+            if policy != "ifnotpresent":
+                self._ensure_image(image, policy)  # 'never': says so clearly
+            self._pull(image, "not present on this host")
+            created = self._create(kwargs)
+        return base.RuntimeFacts(container_id=created["Id"], uuid=spec.uuid,
+                                 state="created", project_id=spec.project_id,
+                                 host=spec.host)
+
+    def _create(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        # The SDK's high-level create would inspect the new container again;
+        # its argument mapping (private, stable since docker 3) is reused.
+        image = kwargs["image"]
+        args = dict(kwargs, version=self._api._version)
+        args.setdefault("command", None)
+        args = docker.models.containers._create_container_args(args)  # consumes args
         with self._errors(image=image):
-            container = self._docker.containers.create(**kwargs)
-        return docker_facts.facts_from_inspect(container.attrs)
+            return self._api.create_container(**args)
 
     def start(self, container_id: str) -> base.RuntimeFacts:
         with self._errors(container_id):

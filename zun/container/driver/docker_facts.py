@@ -249,7 +249,8 @@ def event_from_docker(raw: dict[str, Any]) -> base.RuntimeEvent | None:
     else:
         when = float(raw.get("time") or 0)
     return base.RuntimeEvent(uuid=uuid, container_id=actor.get("ID") or raw.get("id", ""),
-                             action=action, time=when)
+                             action=action, time=when,
+                             host=attributes.get(base.LABEL_HOST) or None)
 
 
 # --- stats ---------------------------------------------------------------------
