@@ -291,3 +291,218 @@ class ApiClient:
     def wait_gone(self, ident: str, timeout: float = 60) -> None:
         wait_until(lambda: self.get("/v1/containers/%s" % ident).status_code == 404,
                    timeout=timeout, what="container %s to be deleted" % ident)
+
+
+class ZunTopology:
+    """The production shape: one zun-api tier and one zun-compute per host.
+
+    zun-api runs under gunicorn with ``api_workers`` worker processes through
+    ``zun.wsgi``; each agent has its own ``[DEFAULT] host`` and Docker engine
+    (``engines`` maps host name -> Docker URL); all share one SQL database
+    (``db_url``: MariaDB or PostgreSQL) and one broker. Each process reads the
+    shared ``zun.conf`` plus, for an agent, its own ``<host>.conf``, as an
+    operator would lay the files out.
+    """
+
+    GUNICORN = "gunicorn"
+
+    def __init__(self, db_url: str, transport_url: str, engines: dict[str, str],
+                 api_workers: int = 2, api_threads: int = 8, extra_conf: str = "",
+                 auth_strategy: str = "noauth", port: int | None = None) -> None:
+        self.db_url = db_url
+        self.engines = dict(engines)
+        self.hosts = list(engines)
+        self.api_workers = api_workers
+        self.api_threads = api_threads
+        self.dir = Path(tempfile.mkdtemp(prefix="zun-func-topology-"))
+        self.port = port or free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.procs: list[subprocess.Popen] = []
+        self.by_name: dict[str, subprocess.Popen] = {}
+        self.access_log = self.dir / "access.log"
+        topic = "zun-compute-topo-%s" % uuidlib.uuid4().hex[:8]
+        conf = [
+            "[DEFAULT]",
+            "state_path = %s" % self.dir,
+            "transport_url = %s" % transport_url,
+            "report_interval = 2",
+            "debug = true",
+            "[api]",
+            "auth_strategy = %s" % auth_strategy,
+            "host_ip = 127.0.0.1",
+            "port = %d" % self.port,
+            "[database]",
+            "connection = %s" % db_url,
+            "[compute]",
+            "sync_interval = 5",
+            # a fresh topic per deployment keeps parallel runs from mixing
+            "topic = %s" % topic,
+        ]
+        self.conf_file = self.dir / "zun.conf"
+        self.conf_file.write_text("\n".join(conf) + "\n" + extra_conf)
+        for host, url in self.engines.items():
+            (self.dir / host).mkdir()
+            self._host_conf(host).write_text(
+                "[DEFAULT]\nhost = %s\nstate_path = %s\n[docker]\napi_url = %s\n"
+                % (host, self.dir / host, url))
+
+    def _host_conf(self, host: str) -> Path:
+        return self.dir / ("%s.conf" % host)
+
+    @staticmethod
+    def compute_name(host: str) -> str:
+        """The process name (and log name) of ``host``'s agent."""
+        return "zun-compute@%s" % host
+
+    # --- processes -------------------------------------------------------------
+    def _spawn(self, name: str, argv: list[str],
+               env: dict[str, str] | None = None) -> subprocess.Popen:
+        log = open(self.dir / ("%s.log" % name), "ab")
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=env)
+        log.close()
+        self.procs.append(proc)
+        self.by_name[name] = proc
+        return proc
+
+    def _spawn_compute(self, host: str) -> subprocess.Popen:
+        return self._spawn(self.compute_name(host), [
+            str(BIN / "zun-compute"), "--config-file", str(self.conf_file),
+            "--config-file", str(self._host_conf(host))])
+
+    def _spawn_api(self) -> subprocess.Popen:
+        env = dict(os.environ, ZUN_CONFIG_FILES=str(self.conf_file))
+        return self._spawn(self.GUNICORN, [
+            str(BIN / "gunicorn"), "--workers", str(self.api_workers),
+            "--worker-class", "gthread", "--threads", str(self.api_threads),
+            "--bind", "127.0.0.1:%d" % self.port, "--graceful-timeout", "10",
+            # %(p)s: the serving worker's pid, to see requests spread
+            "--access-logfile", str(self.access_log),
+            "--access-logformat", '%(p)s "%(r)s" %(s)s',
+            "zun.wsgi:application"], env=env)
+
+    def start(self) -> "ZunTopology":
+        subprocess.run([str(BIN / "zun-db-manage"), "--config-file",
+                        str(self.conf_file), "upgrade"], check=True,
+                       capture_output=True)
+        for host in self.hosts:
+            self._spawn_compute(host)
+        self._spawn_api()
+        wait_until(self._ready, timeout=90, what="gunicorn zun.wsgi on %s" % self.url)
+        wait_until(lambda: len(self.worker_pids()) == self.api_workers, timeout=60,
+                   what="%d gunicorn workers" % self.api_workers)
+        for host in self.hosts:
+            self.wait_compute_up(host)
+        return self
+
+    def _ready(self) -> bool:
+        for proc in self.procs:
+            if proc.poll() is not None:
+                raise AssertionError("%s exited with %s; logs:\n%s" % (
+                    proc.args[0], proc.returncode, self.logs()))
+        try:
+            return requests.get(self.url + "/", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def wait_compute_up(self, host: str, timeout: float = 60) -> None:
+        """Wait for a heartbeat of ``host``'s agent newer than this call."""
+        import datetime
+        # zun stores naive UTC; whole seconds, as MariaDB's DATETIME keeps them
+        since = datetime.datetime.utcnow().replace(microsecond=0)
+
+        def beat() -> bool:
+            rows = self.db_rows("SELECT last_seen_up FROM zun_service "
+                                "WHERE host = :host", host=host)
+            return any(seen is not None and seen >= since for (seen,) in rows)
+        wait_until(beat, timeout=timeout, interval=0.2,
+                   what="a heartbeat of zun-compute on %s" % host)
+
+    def kill_compute(self, host: str, sig: int = signal.SIGKILL,
+                     timeout: float = 30) -> int:
+        """Signal ``host``'s agent (this harness's own pid) and reap it."""
+        proc = self.by_name[self.compute_name(host)]
+        if proc.poll() is None:
+            os.kill(proc.pid, sig)
+        return proc.wait(timeout=timeout)
+
+    def restart_compute(self, host: str) -> subprocess.Popen:
+        old = self.by_name[self.compute_name(host)]
+        if old.poll() is None:
+            raise AssertionError("the agent of %s (pid %d) is still running"
+                                 % (host, old.pid))
+        with open(self.dir / ("%s.log" % self.compute_name(host)), "ab") as log:
+            log.write(b"\n==== restarted by the test harness ====\n")
+        return self._spawn_compute(host)
+
+    def worker_pids(self) -> set[int]:
+        """The live gunicorn workers: children of the master we started."""
+        master = self.by_name[self.GUNICORN].pid
+        try:
+            text = Path("/proc/%d/task/%d/children" % (master, master)).read_text()
+        except OSError:
+            return set()
+        return {int(pid) for pid in text.split()}
+
+    def access_pids(self) -> list[int]:
+        """Worker pid of every request in the access log, in order."""
+        if not self.access_log.exists():
+            return []
+        pids = []
+        for line in self.access_log.read_text(errors="replace").splitlines():
+            head = line.split(" ", 1)[0].strip("<>")
+            if head.isdigit():
+                pids.append(int(head))
+        return pids
+
+    # --- the shared database -------------------------------------------------------
+    def db_rows(self, query: str, **params: Any) -> list[tuple]:
+        """Read the deployment's DB directly (an agent or the API may be down)."""
+        import sqlalchemy as sa
+        engine = sa.create_engine(self.db_url, poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as conn:
+                return [tuple(r) for r in conn.execute(sa.text(query), params)]
+        finally:
+            engine.dispose()
+
+    # --- logs and teardown ---------------------------------------------------------
+    def log_text(self, name: str) -> str:
+        path = self.dir / ("%s.log" % name)
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def logs(self) -> str:
+        out = []
+        for path in sorted(self.dir.glob("*.log")):
+            out.append("==== %s\n%s" % (path.name, path.read_text(errors="replace")[-6000:]))
+        return "\n".join(out)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self._remove_runtime_containers()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _remove_runtime_containers(self) -> None:
+        """Remove every container labelled with one of our hosts, per engine."""
+        import docker
+        for host, url in self.engines.items():
+            try:
+                client = docker.DockerClient(base_url=url)
+                leftovers = client.containers.list(
+                    all=True, filters={"label": "zun.host=%s" % host})
+            except (docker.errors.DockerException, requests.RequestException):
+                continue  # a private engine already stopped took its containers along
+            for leftover in leftovers:
+                try:
+                    leftover.remove(force=True)
+                except docker.errors.NotFound:
+                    pass
+            client.close()

@@ -264,3 +264,16 @@ def test_rebuild_recreates_the_container_and_finishes_its_action(api, docker_cli
         assert docker_client.containers.get("zun-%s" % uuid).id != old_id
     finally:
         _cleanup(api, uuid)
+
+
+def test_restart_policy_is_reflected(api):
+    uuid = api.run(command=["sh", "-c", "exit 1"],
+                   restart_policy={"Name": "on-failure", "MaximumRetryCount": "2"})["uuid"]
+    try:
+        body = harness.wait_until(
+            lambda: (lambda b: b if b["status"] == "Stopped" and "restarted 2 times"
+                     in (b["status_detail"] or "") else None)(api.show(uuid)),
+            what="two restarts then Stopped")
+        assert body["status_detail"].startswith("Exited(1)")
+    finally:
+        _cleanup(api, uuid)

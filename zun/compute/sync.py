@@ -58,14 +58,20 @@ def values_from_facts(facts: driver_base.RuntimeFacts) -> dict[str, Any]:
 
 
 def _detail(status: str, facts: driver_base.RuntimeFacts) -> str | None:
-    """Absolute, non-decaying detail (upstream's "Up 5 mins" goes stale)."""
+    """Absolute, non-decaying detail (upstream's "Up 5 mins" goes stale).
+
+    The runtime's restart count (restart policies) is part of it.
+    """
+    restarts = (", restarted %d time%s" % (facts.restart_count,
+                                           "" if facts.restart_count == 1 else "s")
+                if facts.restart_count else "")
     if status == states.RUNNING and facts.started_at:
-        return "Up since %s" % facts.started_at
+        return "Up since %s%s" % (facts.started_at, restarts)
     if status in (states.STOPPED, states.DEAD) and facts.exit_code is not None:
         when = " at %s" % facts.finished_at if facts.finished_at else ""
-        return "Exited(%s)%s" % (facts.exit_code, when)
+        return "Exited(%s)%s%s" % (facts.exit_code, when, restarts)
     if status == states.RESTARTING:
-        return "Restarting (restarted %d times)" % facts.restart_count
+        return "Restarting%s" % (restarts or ", restarted 0 times")
     return None
 
 

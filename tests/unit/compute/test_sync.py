@@ -120,3 +120,13 @@ def test_reconcile_inspects_only_rows_whose_summary_differs(db, ctx, admin, driv
     row = db_api.container_get_by_uuid(admin, changed.uuid)
     assert row.status == states.STOPPED and row.finished_at is not None
     assert db_api.container_get_by_uuid(admin, same.uuid).status == states.RUNNING
+
+
+def test_restart_count_is_part_of_the_detail():
+    running = sync_mod.values_from_facts(facts("running", started_at="T", restart_count=1))
+    assert running["status_detail"] == "Up since T, restarted 1 time"
+    stopped = sync_mod.values_from_facts(facts("exited", exit_code=1, restart_count=2))
+    assert stopped["status_detail"] == "Exited(1), restarted 2 times"
+    restarting = sync_mod.values_from_facts(facts("restarting", restart_count=3))
+    assert (restarting["status"], restarting["status_detail"]) == (
+        states.RESTARTING, "Restarting, restarted 3 times")

@@ -1,0 +1,337 @@
+"""The production topology, for real, once on MariaDB and once on PostgreSQL.
+
+zun-api runs under gunicorn with two worker processes through ``zun.wsgi``;
+two zun-compute agents, each with its own ``[DEFAULT] host``, run on two
+Docker engines (the machine's shared one, and a private second engine of
+this module); all share one database on a real SQL server and one RabbitMQ.
+Nothing is faked: the `zun` CLI is python-zunclient's (through the token stub
+of token_stub.py), and placements are checked on the engines themselves.
+
+Host names carry a random suffix, as do the database and the private
+engine's directory, so runs on the same machine never see each other.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import subprocess
+import sys
+import tempfile
+import uuid as uuidlib
+from pathlib import Path
+
+import docker
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.functional import engines
+from tests.functional import harness
+from tests.functional.test_cli import zun_cli
+from tests.functional.token_stub import TokenStub
+
+BINARY = "zun-compute"
+# Agents heartbeat every 2 s (harness); a killed one is down 6 s later.
+TOPOLOGY_CONF = """
+[DEFAULT]
+service_down_time = 6
+"""
+
+
+@pytest.fixture(scope="module")
+def second_engine(docker_client):
+    engine = engines.PrivateEngine(tempfile.mkdtemp(prefix="zun-topo-dockerd-"))
+    try:
+        engine.start()
+        engine.prepare_image()
+        yield engine
+    finally:
+        engine.destroy()
+
+
+@pytest.fixture(scope="module", params=["mariadb", "postgresql"])
+def topology(request, docker_client, transport_url, second_engine):
+    database = engines.Database(request.param).create()
+    suffix = uuidlib.uuid4().hex[:6]
+    topo = harness.ZunTopology(
+        database.url, transport_url,
+        {"topo-a-%s" % suffix: harness.docker_url(),
+         "topo-b-%s" % suffix: second_engine.url},
+        api_workers=2, extra_conf=TOPOLOGY_CONF)
+    failed_before = request.session.testsfailed
+    try:
+        topo.start()
+    except BaseException:
+        print(topo.logs())
+        topo.stop()
+        database.drop()
+        raise
+    yield topo
+    if request.session.testsfailed > failed_before:
+        print(topo.logs())
+    topo.stop()
+    database.drop()
+
+
+@pytest.fixture(scope="module")
+def host_a(topology):
+    return topology.hosts[0]
+
+
+@pytest.fixture(scope="module")
+def host_b(topology):
+    return topology.hosts[1]
+
+
+@pytest.fixture(scope="module")
+def admin(topology):
+    return harness.ApiClient(topology.url, project="topo-admin", user="root",
+                             roles="admin")
+
+
+@pytest.fixture(scope="module")
+def stub(topology):
+    with TokenStub(topology.url + "/v1") as token_stub:
+        yield token_stub
+
+
+@pytest.fixture(scope="module")
+def runtimes(topology):
+    """host -> a docker client of the engine that host's agent drives."""
+    clients = {host: docker.DockerClient(base_url=url)
+               for host, url in topology.engines.items()}
+    yield clients
+    for client in clients.values():
+        client.close()
+
+
+# --- helpers ---------------------------------------------------------------------
+def runtime_state(client: docker.DockerClient, uuid: str) -> str | None:
+    """The engine's state of zun's container ``uuid`` (None: not there)."""
+    try:
+        return client.containers.get("zun-%s" % uuid).status
+    except docker.errors.NotFound:
+        return None
+
+
+def assert_on(runtimes: dict, host: str, uuid: str, state: str) -> None:
+    """``uuid`` is in ``state`` on ``host``'s engine and on no other engine."""
+    for name, client in runtimes.items():
+        expected = state if name == host else None
+        assert runtime_state(client, uuid) == expected, (name, uuid)
+
+
+def assert_gone(runtimes: dict, uuid: str) -> None:
+    for name, client in runtimes.items():
+        assert runtime_state(client, uuid) is None, (name, uuid)
+
+
+def services(admin: harness.ApiClient) -> dict[str, dict]:
+    resp = admin.get("/v1/services")
+    assert resp.status_code == 200, resp.text
+    return {s["host"]: s for s in resp.json()["services"] if s["binary"] == BINARY}
+
+
+def delete_all(admin: harness.ApiClient, uuids: list[str]) -> None:
+    for uuid in uuids:
+        resp = admin.delete("/v1/containers/%s" % uuid, force="True", stop="True")
+        assert resp.status_code in (204, 404), resp.text
+    for uuid in uuids:
+        admin.wait_gone(uuid)
+
+
+def run_many(admin: harness.ApiClient, count: int, **fields) -> list[dict]:
+    """``count`` creates in parallel, each waited until Running."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=count) as pool:
+        made = list(pool.map(lambda _: admin.run(**fields), range(count)))
+    return [admin.wait_status(body["uuid"], "Running") for body in made]
+
+
+# --- the WSGI entry point --------------------------------------------------------
+def test_wsgi_import_opens_no_connection(tmp_path):
+    """Importing zun.wsgi (as gunicorn's master does with --preload) builds
+    the app from ZUN_CONFIG_FILES, never argv, and connects to nothing."""
+    conf = tmp_path / "zun.conf"
+    conf.write_text("[DEFAULT]\nstate_path = %s\ntransport_url = rabbit://u:p@127.0.0.1:1/\n"
+                    "[api]\nauth_strategy = noauth\n" % tmp_path)
+    probe = (
+        "import sys; sys.argv = ['gunicorn', '--workers', '2', 'zun.wsgi:application']\n"
+        "import zun.wsgi, webtest\n"
+        "from zun.common import rpc\n"
+        "from zun.db import session\n"
+        "from zun.conf import CONF\n"
+        "assert rpc._TRANSPORT is None, 'transport built at import'\n"
+        "assert session._manager is None, 'DB engine built at import'\n"
+        "assert CONF.api.auth_strategy == 'noauth', CONF.api.auth_strategy\n"
+        "print(webtest.TestApp(zun.wsgi.application).get('/').status_int)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env=dict(os.environ, ZUN_CONFIG_FILES=str(conf)), timeout=120,
+                          cwd=str(Path(__file__).resolve().parents[2]))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "200"
+
+
+# --- the topology ------------------------------------------------------------------
+def test_both_agents_are_up_on_the_sql_server(topology, admin, host_a, host_b):
+    listed = services(admin)
+    for host in (host_a, host_b):
+        assert listed[host]["state"] == "up" and listed[host]["disabled"] is False
+    hosts = {h["hostname"]: h for h in admin.get("/v1/hosts").json()["hosts"]}
+    assert host_a in hosts and host_b in hosts
+    assert all(hosts[h]["cpus"] > 0 and "runc" in hosts[h]["runtimes"]
+               for h in (host_a, host_b))
+    # the rows really live on the SQL server of this run
+    assert make_url(topology.db_url).get_backend_name() in ("mysql", "postgresql")
+    rows = topology.db_rows("SELECT host FROM zun_service")
+    assert {host_a, host_b} <= {r[0] for r in rows}
+
+
+def test_zun_cli_service_host_and_zone_commands(topology, stub, host_a, host_b):
+    url = topology.url
+    service_list = zun_cli(stub, url, "service-list").stdout
+    for host in (host_a, host_b):
+        line = next(ln for ln in service_list.splitlines() if host in ln)
+        assert BINARY in line and "up" in line
+    host_list = zun_cli(stub, url, "host-list").stdout
+    assert host_a in host_list and host_b in host_list
+    shown = zun_cli(stub, url, "host-show", host_b).stdout
+    assert host_b in shown and "runc" in shown
+    zones = zun_cli(stub, url, "availability-zone-list").stdout
+    assert "nova" in zones
+
+
+def test_pinned_containers_run_on_their_own_engine(admin, runtimes, host_a, host_b):
+    made = {host: admin.run(host=host) for host in (host_a, host_b)}
+    uuids = [body["uuid"] for body in made.values()]
+    try:
+        for host, body in made.items():
+            shown = admin.wait_status(body["uuid"], "Running")
+            assert shown["host"] == host
+            assert_on(runtimes, host, body["uuid"], "running")
+        for uuid in uuids:
+            assert admin.post("/v1/containers/%s/stop" % uuid).status_code == 202
+        for host, body in made.items():
+            admin.wait_status(body["uuid"], "Stopped")
+            assert_on(runtimes, host, body["uuid"], "exited")
+        for uuid in uuids:
+            assert admin.post("/v1/containers/%s/start" % uuid).status_code == 202
+        for host, body in made.items():
+            admin.wait_status(body["uuid"], "Running")
+            assert_on(runtimes, host, body["uuid"], "running")
+        for uuid in uuids:
+            resp = admin.delete("/v1/containers/%s" % uuid, stop="True")
+            assert resp.status_code == 204, resp.text
+        for uuid in uuids:
+            admin.wait_gone(uuid)
+            assert_gone(runtimes, uuid)
+    finally:
+        delete_all(admin, uuids)
+
+
+def test_pinning_to_an_unknown_host_is_an_error(admin):
+    body = admin.run(host="no-such-host-%s" % uuidlib.uuid4().hex[:6])
+    try:
+        shown = admin.wait_status(body["uuid"], "Error")
+        assert "not a compute host" in shown["status_reason"]
+    finally:
+        delete_all(admin, [body["uuid"]])
+
+
+def test_unpinned_creates_all_succeed_and_use_both_hosts(admin, runtimes,
+                                                         host_a, host_b):
+    made: list[dict] = []
+    try:
+        # The scheduler picks at random among fitting hosts: two batches of 8
+        # leave both hosts unused with a chance of 2 in 65,536.
+        for _ in range(2):
+            made += run_many(admin, 8)
+            if {c["host"] for c in made} == {host_a, host_b}:
+                break
+        placed = {c["host"] for c in made}
+        print("\nTOPOLOGY unpinned placement: %s" % {
+            h: sum(c["host"] == h for c in made) for h in (host_a, host_b)})
+        assert placed == {host_a, host_b}
+        for body in made:
+            assert_on(runtimes, body["host"], body["uuid"], "running")
+    finally:
+        delete_all(admin, [c["uuid"] for c in made])
+
+
+def test_a_disabled_host_gets_no_new_container(topology, stub, admin, runtimes,
+                                               host_a, host_b):
+    url = topology.url
+    made: list[dict] = []
+    try:
+        out = zun_cli(stub, url, "service-disable", "--reason", "topo-maintenance",
+                      host_b, BINARY).stdout
+        assert "topo-maintenance" in out and "True" in out
+        assert services(admin)[host_b]["disabled"] is True
+        made = run_many(admin, 6)
+        assert {c["host"] for c in made} == {host_a}
+        for body in made:
+            assert_on(runtimes, host_a, body["uuid"], "running")
+    finally:
+        out = zun_cli(stub, url, "service-enable", host_b, BINARY).stdout
+        delete_all(admin, [c["uuid"] for c in made])
+    assert "False" in out
+    assert services(admin)[host_b]["disabled"] is False
+
+
+def test_one_hosts_containers_work_while_the_other_agent_is_dead(
+        topology, admin, runtimes, host_a, host_b):
+    on_a = admin.run(host=host_a)
+    on_b = admin.run(host=host_b)
+    uuids = [on_a["uuid"], on_b["uuid"]]
+    try:
+        admin.wait_status(on_a["uuid"], "Running")
+        admin.wait_status(on_b["uuid"], "Running")
+        topology.kill_compute(host_a)
+        harness.wait_until(lambda: services(admin)[host_a]["state"] == "down",
+                           timeout=60, interval=0.5, what="%s reported down" % host_a)
+        assert services(admin)[host_b]["state"] == "up"
+
+        # host b: every operation still goes through
+        assert admin.post("/v1/containers/%s/stop" % on_b["uuid"]).status_code == 202
+        admin.wait_status(on_b["uuid"], "Stopped")
+        assert_on(runtimes, host_b, on_b["uuid"], "exited")
+        assert admin.post("/v1/containers/%s/start" % on_b["uuid"]).status_code == 202
+        admin.wait_status(on_b["uuid"], "Running")
+        resp = admin.post("/v1/containers/%s/execute" % on_b["uuid"],
+                          {"command": "echo alive-on-b", "run": True})
+        assert resp.status_code == 200, resp.text
+        assert "alive-on-b" in resp.json()["output"]
+        # new containers avoid the dead host
+        fresh = run_many(admin, 4)
+        uuids += [c["uuid"] for c in fresh]
+        assert {c["host"] for c in fresh} == {host_b}
+
+        # host a: refused with a clear 409, its container untouched on the engine
+        resp = admin.post("/v1/containers/%s/stop" % on_a["uuid"])
+        assert resp.status_code == 409, resp.text
+        assert host_a in resp.json()["errors"][0]["detail"]
+        assert_on(runtimes, host_a, on_a["uuid"], "running")
+    finally:
+        if topology.by_name[topology.compute_name(host_a)].poll() is not None:
+            topology.restart_compute(host_a)
+        topology.wait_compute_up(host_a)
+        harness.wait_until(lambda: services(admin)[host_a]["state"] == "up",
+                           timeout=60, interval=0.5, what="%s up again" % host_a)
+        delete_all(admin, uuids)
+
+
+def test_requests_are_served_by_both_gunicorn_workers(topology, admin):
+    workers = topology.worker_pids()
+    assert len(workers) == 2
+
+    def burst(_: object) -> bool:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+            codes = list(pool.map(lambda _: admin.get("/v1/containers").status_code,
+                                  range(48)))
+        assert codes == [200] * 48
+        return workers <= set(topology.access_pids())
+
+    harness.wait_until(lambda: burst(None), timeout=120, interval=0,
+                       what="both workers %s in the access log" % sorted(workers))
+    seen = topology.access_pids()
+    print("\nTOPOLOGY requests per gunicorn worker: %s"
+          % {pid: seen.count(pid) for pid in sorted(workers)})
+    assert set(seen) <= workers
