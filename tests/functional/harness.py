@@ -376,6 +376,8 @@ class ZunTopology:
             str(BIN / "gunicorn"), "--workers", str(self.api_workers),
             "--worker-class", "gthread", "--threads", str(self.api_threads),
             "--bind", "127.0.0.1:%d" % self.port, "--graceful-timeout", "10",
+            # gunicorn >= 25.1 opens ~/.gunicorn/gunicorn.ctl unless told: one each
+            "--control-socket", str(self.dir / "gunicorn.ctl"),
             # %(p)s: the serving worker's pid, to see requests spread
             "--access-logfile", str(self.access_log),
             "--access-logformat", '%(p)s "%(r)s" %(s)s',

@@ -36,6 +36,7 @@ import pytest
 import requests
 
 from tests.functional import harness
+from tests.functional.engines import PrivateEngine
 
 REPO = Path(__file__).resolve().parents[2]
 LOG_DIR = Path(os.environ.get("ZUN_FAULTS_LOG_DIR", "/tmp/zun-faults-logs"))
@@ -94,79 +95,6 @@ class PrivateRabbit:
         self._script("stop")
 
 
-class PrivateEngine:
-    """A second dockerd: own roots and socket, no bridge, no iptables.
-
-    It runs in its own network namespace as well: a ``--bridge=none`` daemon
-    deletes any ``docker0`` it can see at start-up, and the machine's shared
-    engine owns the one in the host namespace.
-    """
-
-    def __init__(self) -> None:
-        self.dir = Path(os.environ.get("ZUN_FAULTS_DOCKERD_DIR", "/tmp/zun-faults-dockerd"))
-        self.sock = self.dir / "docker.sock"
-        self.url = "unix://%s" % self.sock
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> "PrivateEngine":
-        self.dir.mkdir(parents=True, exist_ok=True)
-        pidfile = self.dir / "pid"
-        if pidfile.exists():
-            old = pidfile.read_text().strip()
-            if old and Path("/proc/%s" % old).exists():
-                raise AssertionError("a dockerd (pid %s) already runs from %s; stop it "
-                                     "first" % (old, self.dir))
-            pidfile.unlink()
-        log = open(self.dir / "log", "ab")
-        # unshare execs dockerd, so self.proc.pid is the daemon's own pid
-        self.proc = subprocess.Popen(
-            ["unshare", "--net", "--", "dockerd",
-             "--data-root", str(self.dir / "data"), "--exec-root", str(self.dir / "exec"),
-             "--host", self.url, "--pidfile", str(pidfile),
-             "--bridge=none", "--iptables=false"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
-        log.close()
-        harness.wait_until(self._answers, timeout=60, interval=0.1,
-                           what="private dockerd at %s" % self.url)
-        return self
-
-    def _answers(self) -> bool:
-        if self.proc is not None and self.proc.poll() is not None:
-            raise AssertionError("private dockerd exited (%s); see %s/log"
-                                 % (self.proc.returncode, self.dir))
-        try:
-            client = docker.DockerClient(base_url=self.url, timeout=2)
-        except docker.errors.DockerException:
-            return False
-        try:
-            return bool(client.ping())
-        except (docker.errors.DockerException, requests.RequestException):
-            return False
-        finally:
-            client.close()
-
-    def prepare_image(self) -> None:
-        subprocess.run([str(REPO / "tools" / "prepare-image.sh")], check=True,
-                       env=dict(os.environ, DOCKER_HOST=self.url),
-                       capture_output=True, timeout=120)
-
-    def stop(self) -> None:
-        """SIGTERM our dockerd by its pid; it stops its containers first."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-
 @pytest.fixture(scope="module")
 def faults_rabbit():
     rabbit = PrivateRabbit().start()
@@ -176,7 +104,8 @@ def faults_rabbit():
 
 @pytest.fixture(scope="module")
 def private_engine():
-    engine = PrivateEngine().start()
+    engine = PrivateEngine(os.environ.get("ZUN_FAULTS_DOCKERD_DIR",
+                                          "/tmp/zun-faults-dockerd")).start()
     try:
         engine.prepare_image()
         yield engine

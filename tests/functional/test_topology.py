@@ -199,6 +199,23 @@ def test_zun_cli_service_host_and_zone_commands(topology, stub, host_a, host_b):
     assert "nova" in zones
 
 
+def test_zun_cli_pins_a_container_to_a_host(topology, stub, admin, runtimes, host_b):
+    url = topology.url
+    name = "topo-cli-%s" % uuidlib.uuid4().hex[:6]
+    zun_cli(stub, url, "--zun-api-version", "1.39", "run", "--host", host_b,
+            "--name", name, harness.IMAGE, *harness.SLEEPER)
+    noauth = harness.ApiClient(url, project="noauth", user="noauth", roles="admin")
+    shown = noauth.wait_status(name, "Running")
+    try:
+        assert shown["host"] == host_b
+        assert_on(runtimes, host_b, shown["uuid"], "running")
+        zun_cli(stub, url, "delete", "--stop", name)
+        noauth.wait_gone(shown["uuid"])
+        assert_gone(runtimes, shown["uuid"])
+    finally:
+        delete_all(noauth, [shown["uuid"]])
+
+
 def test_pinned_containers_run_on_their_own_engine(admin, runtimes, host_a, host_b):
     made = {host: admin.run(host=host) for host in (host_a, host_b)}
     uuids = [body["uuid"] for body in made.values()]
@@ -309,12 +326,20 @@ def test_one_hosts_containers_work_while_the_other_agent_is_dead(
         assert resp.status_code == 409, resp.text
         assert host_a in resp.json()["errors"][0]["detail"]
         assert_on(runtimes, host_a, on_a["uuid"], "running")
-    finally:
-        if topology.by_name[topology.compute_name(host_a)].poll() is not None:
-            topology.restart_compute(host_a)
+
+        # host a's agent returns: its container is reachable again
+        topology.restart_compute(host_a)
         topology.wait_compute_up(host_a)
         harness.wait_until(lambda: services(admin)[host_a]["state"] == "up",
                            timeout=60, interval=0.5, what="%s up again" % host_a)
+        assert admin.show(on_a["uuid"])["status"] == "Running"
+        assert admin.post("/v1/containers/%s/stop" % on_a["uuid"]).status_code == 202
+        admin.wait_status(on_a["uuid"], "Stopped")
+        assert_on(runtimes, host_a, on_a["uuid"], "exited")
+    finally:
+        if topology.by_name[topology.compute_name(host_a)].poll() is not None:
+            topology.restart_compute(host_a)
+            topology.wait_compute_up(host_a)
         delete_all(admin, uuids)
 
 
@@ -322,14 +347,14 @@ def test_requests_are_served_by_both_gunicorn_workers(topology, admin):
     workers = topology.worker_pids()
     assert len(workers) == 2
 
-    def burst(_: object) -> bool:
+    def burst() -> bool:
         with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
             codes = list(pool.map(lambda _: admin.get("/v1/containers").status_code,
                                   range(48)))
         assert codes == [200] * 48
         return workers <= set(topology.access_pids())
 
-    harness.wait_until(lambda: burst(None), timeout=120, interval=0,
+    harness.wait_until(burst, timeout=120, interval=0,
                        what="both workers %s in the access log" % sorted(workers))
     seen = topology.access_pids()
     print("\nTOPOLOGY requests per gunicorn worker: %s"

@@ -117,11 +117,12 @@ class API:
         values = dict(values)
         values.setdefault("uuid", uuidutils.generate_uuid())
         requested_host = values.pop("host", None)
+        zone = values.pop("availability_zone", None)
         # scheduling inputs, not container columns
-        for key in ("nets", "hints", "availability_zone", "registry"):
+        for key in ("nets", "hints", "registry"):
             values.pop(key, None)
         try:
-            service = scheduler.select_host(context, "create", requested_host)
+            service = scheduler.select_host(context, "create", requested_host, zone)
         except exception.NoValidHost as exc:
             values.update(status=states.ERROR, status_reason=str(exc),
                           task_state=None, host=None)

@@ -192,17 +192,19 @@ class Manager:
         return facts
 
     def container_rebuild(self, context: RequestContext, uuid: str,
-                          image: str | None = None) -> None:
+                          image: str | None = None, run: bool | None = None) -> None:
         """Replace the runtime container by a fresh one (optionally a new image).
 
-        It runs again if it was running when the rebuild was accepted.
+        It runs again if it was running when the rebuild was accepted, or as
+        ``run`` says (auto_heal knows better than the last status).
         """
         task = states.CONTAINER_REBUILDING
         with self._operation(context, uuid, task, "Rebuild (image %s)"
                              % (image or "unchanged")) as (context, row):
             if row is None:
                 return
-            was_running = row.status in (states.RUNNING, states.RESTARTING)
+            was_running = (row.status in (states.RUNNING, states.RESTARTING)
+                           if run is None else run)
             try:
                 with self._event(context, uuid, "rebuild"):
                     values: dict[str, Any] = {"container_id": None}
@@ -332,7 +334,7 @@ class Manager:
         return stats
 
     # --- auto heal -----------------------------------------------------------
-    def heal(self, row: Any) -> bool:
+    def heal(self, row: Any, run: bool) -> bool:
         """Recreate the vanished runtime container of an auto_heal row.
 
         Claims the row like an API request would (compare-and-set of the
@@ -350,7 +352,7 @@ class Manager:
             return False
         LOG.warning("Runtime container of %s vanished; auto_heal recreates it", row.uuid)
         db_api.action_start(ctx, row.uuid, "rebuild", message="auto_heal")
-        self.container_rebuild(ctx, row.uuid)
+        self.container_rebuild(ctx, row.uuid, run=run)
         return True
 
     # --- recovery ------------------------------------------------------------

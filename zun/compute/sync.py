@@ -27,6 +27,9 @@ from zun.db import api as db_api
 LOG = logging.getLogger(__name__)
 
 NO_SUCH_CONTAINER = "No such container"
+_RUNNING = (states.RUNNING, states.RESTARTING)
+# How long a stop is remembered as "it was running" for auto_heal.
+HEAL_MEMORY_SECONDS = 30.0
 
 
 def _parse_time(value: str | None) -> datetime.datetime | None:
@@ -88,11 +91,15 @@ class StateSync:
     """Runtime -> DB state for the containers of one host."""
 
     def __init__(self, driver: driver_base.ContainerDriver, host: str,
-                 heal: Callable[[Any], bool] | None = None) -> None:
+                 heal: Callable[[Any, bool], bool] | None = None) -> None:
         self.driver = driver
         self.host = host
-        # recreates a vanished auto_heal container; True if it took the row
+        # recreates a vanished auto_heal container (row, run it?); True if it
+        # took the row
         self.heal = heal
+        # auto_heal containers seen running shortly before they stopped: an
+        # outside `docker rm -f` shows as a stop (die) just before it vanishes
+        self._recently_running: dict[str, float] = {}
         self._dirty: set[str] = set()
         self._orphans_seen: dict[str, float] = {}  # uuid -> first seen (monotonic)
         self._lock = threading.Lock()
@@ -205,6 +212,12 @@ class StateSync:
                 removed += 1
         return removed
 
+    def _was_running(self, row: Any) -> bool:
+        """Whether a vanished container should come back running."""
+        stopped_at = self._recently_running.pop(row.uuid, None)
+        return row.status in _RUNNING or (
+            stopped_at is not None and time.monotonic() - stopped_at < HEAL_MEMORY_SECONDS)
+
     # --- the single writer -------------------------------------------------
     def _mark_dirty(self, uuid: str) -> None:
         with self._lock:
@@ -224,7 +237,8 @@ class StateSync:
                     db_api.container_destroy(ctx, row.uuid, expected=expected)
                     LOG.info("Container %s (auto_remove) is gone; row removed", row.uuid)
                     return True
-                if row.auto_heal and self.heal is not None and self.heal(row):
+                if (row.auto_heal and self.heal is not None
+                        and self.heal(row, self._was_running(row))):
                     return True
                 values: dict[str, Any] = {"status": states.ERROR,
                                           "status_reason": NO_SUCH_CONTAINER,
@@ -234,6 +248,8 @@ class StateSync:
             changed = {k: v for k, v in values.items() if getattr(row, k) != v}
             if not changed:
                 return not count_only
+            if row.auto_heal and row.status in _RUNNING and values["status"] not in _RUNNING:
+                self._recently_running[row.uuid] = time.monotonic()
             db_api.container_update(ctx, row.uuid, changed, expected=expected)
             LOG.debug("Container %s synced: %s", row.uuid, changed)
             return True

@@ -7,9 +7,6 @@ opts = [
     cfg.HostAddressOpt("host_ip", default="127.0.0.1",
                        help="Address the API listens on."),
     cfg.PortOpt("port", default=9517, help="Port the API listens on."),
-    cfg.IntOpt("workers", default=1, min=1,
-               help="Number of API worker threads' pools (zun-api serves "
-                    "requests on threads; use a WSGI server for processes)."),
     cfg.StrOpt("auth_strategy", default="keystone", choices=["noauth", "keystone"],
                help="'keystone' validates tokens with keystonemiddleware; "
                     "'noauth' trusts X-User-Id, X-Project-Id and X-Roles "

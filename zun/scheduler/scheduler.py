@@ -28,7 +28,8 @@ def service_is_up(service: Any, now: datetime.datetime | None = None) -> bool:
 
 
 def select_host(context: RequestContext, capability: str,
-                requested_host: str | None = None) -> Any:
+                requested_host: str | None = None,
+                availability_zone: str | None = None) -> Any:
     """Return the service row of a host that can run ``capability``.
 
     Raises UnsupportedOperation when hosts are up but none of their drivers
@@ -47,6 +48,10 @@ def select_host(context: RequestContext, capability: str,
     for service in services:
         if not service_is_up(service):
             rejected.append("%s: service is down" % service.host)
+        elif availability_zone and (service.availability_zone
+                                    or CONF.default_availability_zone) != availability_zone:
+            rejected.append("%s: in availability zone %s, not %s" % (
+                service.host, service.availability_zone, availability_zone))
         elif service.disabled:
             rejected.append("%s: service is disabled (%s)"
                             % (service.host, service.disabled_reason or "no reason"))
@@ -58,8 +63,9 @@ def select_host(context: RequestContext, capability: str,
             candidates.append(service)
     if candidates:
         return random.choice(candidates)
-    if lacking and len(lacking) == len([s for s in services if service_is_up(s)
-                                         and not s.disabled]):
+    if lacking and len(lacking) == len(
+            [s for s in services if service_is_up(s) and not s.disabled
+             and (not availability_zone or s.availability_zone == availability_zone)]):
         raise exception.UnsupportedOperation(driver=lacking[0].driver,
                                              operation=capability)
     raise exception.NoValidHost(

@@ -39,7 +39,8 @@ class FakeComputeAPI:
     def container_create(self, context, values, run):
         self._record("container_create", context, dict(values), run=run)
         values = dict(values)
-        values.pop("host", None)
+        values.pop("host", None)               # scheduling inputs, as the
+        values.pop("availability_zone", None)  # real compute API does
         values.update(status=states.CREATING, task_state=states.CONTAINER_CREATING)
         row = db_api.container_create(context, values)
         db_api.action_start(context, row.uuid, "create")

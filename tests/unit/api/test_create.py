@@ -84,8 +84,9 @@ def test_create_at_1_40_with_entrypoint_and_full_body(app, compute):
     assert values["disk"] == 5
     assert values["entrypoint"] == ["/bin/sh", "-c"]
     assert values["restart_policy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
-    for dropped in ("hints", "nets", "mounts", "availability_zone"):
+    for dropped in ("hints", "nets", "mounts"):
         assert dropped not in values
+    assert values["availability_zone"] == "nova"  # a scheduling input
     shown = response.json
     assert shown["entrypoint"] == ["/bin/sh", "-c"]
     assert shown["tty"] is True

@@ -168,3 +168,16 @@ def test_reads_check_status_only(db, ctx, admin):
     with pytest.raises(exception.InvalidStateException):
         api.container_exec(ctx, row, ["ls"])
     assert api.container_logs(ctx, row) is not None
+
+
+def test_create_in_an_availability_zone(db, ctx, admin):
+    register_host(admin, host="host-nova")
+    db_api.service_heartbeat(admin, "host-east", "zun-compute",
+                             {"driver": "fake", "availability_zone": "east",
+                              "capabilities": ["create"]})
+    api = compute_api.API(RecordingClient())
+    row = api.container_create(ctx, {"image": "i", "availability_zone": "east"}, run=False)
+    assert row.host == "host-east"
+    row = api.container_create(ctx, {"image": "i", "availability_zone": "west"}, run=False)
+    assert row.status == states.ERROR
+    assert "not west" in row.status_reason and "host-east" in row.status_reason

@@ -136,3 +136,20 @@ def test_force_delete_on_a_down_host_removes_the_record_at_once(db, ctx, admin):
     other = make_row(ctx, status=states.STOPPED, container_id="c2")
     with pytest.raises(exception.ContainerHostNotUp):
         compute_api.API(client).container_delete(ctx, other)
+
+
+def test_auto_heal_after_an_outside_kill_and_remove_brings_it_back_running(
+        db, ctx, admin, manager, driver, sync):
+    """`docker rm -f` shows a die (-> Stopped) just before the container vanishes."""
+    row = make_row(ctx, status=states.RUNNING, auto_heal=True)
+    facts = _runtime(driver, row)
+    db_api.container_update(admin, row.uuid, {"container_id": facts.container_id})
+    driver.kill(facts.container_id)
+    sync.on_event(base.RuntimeEvent(uuid=row.uuid, container_id=facts.container_id,
+                                    action="die", time=0))
+    assert db_api.container_get_by_uuid(admin, row.uuid).status == states.STOPPED
+    driver.containers.pop(facts.container_id)
+    sync.on_event(base.RuntimeEvent(uuid=row.uuid, container_id=facts.container_id,
+                                    action="destroy", time=0))
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    assert (row.status, row.task_state) == (states.RUNNING, None)

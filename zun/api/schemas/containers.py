@@ -141,11 +141,10 @@ def parse_create(body: dict[str, Any], version: versions.Version) -> dict[str, A
     validation.validate(create_schema(version), body)
     _check_unsupported(body)
 
-    # hints and availability_zone are accepted for compatibility but mean
-    # nothing to the scheduler yet; nets are empty by now.
+    # hints are accepted for compatibility but mean nothing to the scheduler
+    # yet; nets are empty by now; availability_zone goes to the scheduler.
     values = {k: v for k, v in body.items()
-              if k not in ("hints", "nets", "mounts", "registry",
-                           "availability_zone")}
+              if k not in ("hints", "nets", "mounts", "registry")}
     if body.get("mounts"):
         values["mounts"] = _mounts(body["mounts"], version)
     values["cpu"] = _cpu(body["cpu"]) if "cpu" in body else CONF.default_cpu
