@@ -95,19 +95,6 @@ ACTION_FOR_TASK: dict[str, str] = {}
 for _action, _task in TASK_FOR_ACTION.items():
     ACTION_FOR_TASK.setdefault(_task, _action)
 
-# The status a successful action leaves behind (None: decided by the runtime).
-STATUS_AFTER_ACTION: dict[str, str | None] = {
-    "create": CREATED,
-    "start": RUNNING,
-    "stop": STOPPED,
-    "reboot": RUNNING,
-    "pause": PAUSED,
-    "unpause": RUNNING,
-    "kill": None,
-    "update": None,
-}
-
-
 def allowed_statuses(action: str) -> tuple[str, ...]:
     """Statuses from which ``action`` may run; unknown actions are a bug."""
     return ALLOWED_STATUSES[action]
@@ -131,11 +118,6 @@ def check_action_allowed(action: str, uuid: str, status: str,
 
 def _verb(action: str) -> str:
     return "delete" if action.startswith("delete") else action
-
-
-def is_terminal(status: str) -> bool:
-    """A status from which the runtime container no longer runs."""
-    return status in (STOPPED, ERROR, DEAD, DELETED)
 
 
 # --- runtime facts -> status ---------------------------------------------------
