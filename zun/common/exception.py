@@ -182,3 +182,10 @@ class ComputeNodeNotFound(NotFound):
 class ServiceInUse(Conflict):
     msg_fmt = ("Service %(binary)s on host %(host)s still has %(count)d "
                "container(s); delete or move them before deleting the service.")
+
+
+class HostFull(Conflict):
+    """The chosen host has no room left for this container (claim refused)."""
+
+    msg_fmt = ("Host %(host)s cannot fit %(requested)s more %(resource)s "
+               "(%(used)s used of %(limit)s).")

@@ -122,7 +122,7 @@ class API:
         for key in ("nets", "hints", "registry"):
             values.pop(key, None)
         try:
-            service = scheduler.select_host(context, "create", requested_host, zone)
+            row = self._place(context, values, requested_host, zone)
         except exception.NoValidHost as exc:
             values.update(status=states.ERROR, status_reason=str(exc),
                           task_state=None, host=None)
@@ -130,12 +130,9 @@ class API:
             db_api.action_start(context, row.uuid, "create")
             db_api.action_finish(context, row.uuid, context.request_id, message="Error")
             return row
-        values.update(status=states.CREATING, task_state=states.CONTAINER_CREATING,
-                      host=service.host)
-        row = db_api.container_create(context, values)
         db_api.action_start(context, row.uuid, "create")
         try:
-            self.rpcapi.container_create(context, service.host, row.uuid, run)
+            self.rpcapi.container_create(context, row.host, row.uuid, run)
         except exception.ServiceUnavailable as exc:
             db_api.container_update(
                 context.elevated(), row.uuid,
@@ -144,6 +141,21 @@ class API:
             db_api.action_finish(context, row.uuid, context.request_id, message="Error")
             raise
         return row
+
+    @staticmethod
+    def _place(context: RequestContext, values: dict[str, Any],
+               requested_host: str | None, zone: str | None) -> Any:
+        """Insert the row on the first candidate host whose claim succeeds."""
+        full = []
+        for service in scheduler.candidate_hosts(context, "create", requested_host, zone):
+            placed = dict(values, status=states.CREATING,
+                          task_state=states.CONTAINER_CREATING, host=service.host)
+            try:
+                return db_api.container_create(
+                    context, placed, capacity=scheduler.capacity(context, service.host))
+            except exception.HostFull as exc:
+                full.append(str(exc))
+        raise exception.NoValidHost(reason="; ".join(full))
 
     def container_show(self, context: RequestContext, container: Any) -> Any:
         """The row as stored: the agent's event sync keeps it current."""

@@ -5,7 +5,7 @@ so zun uses that object everywhere rather than a private ConfigOpts.
 """
 from oslo_config import cfg
 
-from zun.conf import api, compute, database, default, docker
+from zun.conf import api, compute, database, default, docker, scheduler
 
 CONF = cfg.CONF
 
@@ -14,3 +14,4 @@ api.register_opts(CONF)
 compute.register_opts(CONF)
 docker.register_opts(CONF)
 database.register_opts(CONF)
+scheduler.register_opts(CONF)

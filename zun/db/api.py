@@ -175,10 +175,14 @@ def _order_by(column: Any, desc: bool, id_column: Any = Container.id) -> list[An
 
 # --- containers ------------------------------------------------------------
 @_retry
-def container_create(context: RequestContext, values: dict[str, Any]) -> Any:
+def container_create(context: RequestContext, values: dict[str, Any],
+                     capacity: dict[str, float] | None = None) -> Any:
     """Insert a container row (uuid generated if absent); version starts at 1.
 
-    Raises ContainerAlreadyExists on a duplicate uuid.
+    With ``capacity`` (resource -> limit on ``values["host"]``: cpu, memory
+    in MiB, disk in GiB) the row is inserted only if the host's usage plus
+    this container fits, atomically (HostFull otherwise). Raises
+    ContainerAlreadyExists on a duplicate uuid.
     """
     values = _normalized(dict(values))
     _check_columns(set(values) - {"uuid"}, "container field(s)",
@@ -190,12 +194,59 @@ def container_create(context: RequestContext, values: dict[str, Any]) -> Any:
     row = Container(**values)
     try:
         with db_session.writer() as session:
+            if capacity is not None:
+                _claim_or_refuse(session, values, capacity)
             session.add(row)
             session.flush()
     except db_exc.DBDuplicateEntry:
         raise exception.ContainerAlreadyExists(field="uuid",
                                                value=values["uuid"])
     return row
+
+
+def _claim_or_refuse(session: Any, values: dict[str, Any],
+                     capacity: dict[str, float]) -> None:
+    """Check, in the inserting transaction, that the host has room.
+
+    The host's compute_node row is locked first (SELECT ... FOR UPDATE on
+    MySQL/PostgreSQL; SQLite write transactions are already serialised by
+    BEGIN IMMEDIATE), so concurrent creates on one host are checked one
+    after the other against the usage summed from the container rows.
+    """
+    host = values["host"]
+    session.execute(sa.select(ComputeNode.id).where(ComputeNode.hostname == host)
+                    .with_for_update()).all()
+    used = session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(Container.cpu), 0.0),
+                  sa.func.coalesce(sa.func.sum(sa.cast(Container.memory, sa.Integer)), 0),
+                  sa.func.coalesce(sa.func.sum(Container.disk), 0))
+        .where(Container.host == host, *_consuming())).one()
+    asked = {"cpu": float(values.get("cpu") or 0),
+             "memory": int(values.get("memory") or 0),
+             "disk": int(values.get("disk") or 0)}
+    for (resource, request), in_use in zip(asked.items(), used):
+        limit = capacity.get(resource)
+        if limit is not None and float(in_use) + request > limit + 1e-9:
+            raise exception.HostFull(host=host, resource=resource, requested=request,
+                                     used=round(float(in_use), 3), limit=round(limit, 3))
+
+
+def _consuming() -> list[Any]:
+    """Rows that hold resources on their host: all but those with nothing there."""
+    return [sa.not_(sa.and_(Container.status == "Error",
+                            Container.container_id.is_(None),
+                            Container.task_state.is_(None)))]
+
+
+def host_usage(context: RequestContext, host: str) -> dict[str, float]:
+    """cpu, memory (MiB) and disk (GiB) held by the containers of ``host``."""
+    with db_session.reader() as session:
+        cpu, memory, disk = session.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(Container.cpu), 0.0),
+                      sa.func.coalesce(sa.func.sum(sa.cast(Container.memory, sa.Integer)), 0),
+                      sa.func.coalesce(sa.func.sum(Container.disk), 0))
+            .where(Container.host == host, *_consuming())).one()
+    return {"cpu": float(cpu), "memory": float(memory), "disk": float(disk)}
 
 
 def container_get(context: RequestContext, ident: str) -> Any:

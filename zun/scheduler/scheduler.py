@@ -27,14 +27,39 @@ def service_is_up(service: Any, now: datetime.datetime | None = None) -> bool:
     return age <= CONF.service_down_time
 
 
-def select_host(context: RequestContext, capability: str,
-                requested_host: str | None = None,
-                availability_zone: str | None = None) -> Any:
-    """Return the service row of a host that can run ``capability``.
+def capacity(context: RequestContext, host: str) -> dict[str, float] | None:
+    """What the scheduler may allocate on ``host`` (None: no inventory yet).
 
-    Raises UnsupportedOperation when hosts are up but none of their drivers
-    can do it (a request that can never succeed: 400), and NoValidHost with a
-    per-host reason otherwise.
+    Totals reported by the agent, times the allocation ratios, minus what is
+    reserved for the host itself. The claim against it is made atomically
+    when the container row is inserted (zun.db.api.container_create).
+    """
+    try:
+        node = db_api.compute_node_get(context.elevated(), host)
+    except exception.NotFound:
+        return None
+    conf = CONF.scheduler
+    limits = {}
+    if node.cpus:
+        limits["cpu"] = node.cpus * conf.cpu_allocation_ratio - conf.reserved_host_cpus
+    if node.mem_total:
+        limits["memory"] = (node.mem_total * conf.ram_allocation_ratio
+                            - conf.reserved_host_memory_mb)
+    if node.disk_total:
+        limits["disk"] = (node.disk_total * conf.disk_allocation_ratio
+                          - conf.reserved_host_disk_gb)
+    return limits
+
+
+def candidate_hosts(context: RequestContext, capability: str,
+                    requested_host: str | None = None,
+                    availability_zone: str | None = None) -> list[Any]:
+    """Service rows of the hosts that can run ``capability``, in the order to try.
+
+    Resources are not filtered here: the atomic claim at insert time decides
+    (and says why a host was full). Raises UnsupportedOperation when hosts
+    are up but none of their drivers can do it (a request that can never
+    succeed: 400), and NoValidHost with a per-host reason otherwise.
     """
     services = db_api.service_list(context.elevated(), binary=COMPUTE_BINARY)
     if requested_host is not None:
@@ -62,7 +87,8 @@ def select_host(context: RequestContext, capability: str,
         else:
             candidates.append(service)
     if candidates:
-        return random.choice(candidates)
+        random.shuffle(candidates)  # spread load; the claim settles capacity
+        return candidates
     if lacking and len(lacking) == len(
             [s for s in services if service_is_up(s) and not s.disabled
              and (not availability_zone or s.availability_zone == availability_zone)]):

@@ -181,3 +181,19 @@ def test_create_in_an_availability_zone(db, ctx, admin):
     row = api.container_create(ctx, {"image": "i", "availability_zone": "west"}, run=False)
     assert row.status == states.ERROR
     assert "not west" in row.status_reason and "host-east" in row.status_reason
+
+
+def test_full_hosts_are_skipped_and_named_when_nothing_fits(db, ctx, admin):
+    register_host(admin, host="small")
+    register_host(admin, host="big")
+    db_api.compute_node_upsert(admin, "small", {"cpus": 1, "mem_total": 2048})
+    db_api.compute_node_upsert(admin, "big", {"cpus": 4, "mem_total": 8192})
+    api = compute_api.API(RecordingClient())
+    # 1 cpu * 16 (allocation ratio) on "small": a 20-cpu container only fits "big"
+    row = api.container_create(ctx, {"image": "i", "cpu": 20.0, "memory": "64"}, run=False)
+    assert row.host == "big"
+    failed = api.container_create(ctx, {"image": "i", "cpu": 60.0, "memory": "64"},
+                                  run=False)
+    assert failed.status == states.ERROR and failed.host is None
+    assert "small cannot fit 60.0 more cpu" in failed.status_reason
+    assert "big cannot fit 60.0 more cpu (20.0 used of 64.0)" in failed.status_reason
