@@ -1,0 +1,50 @@
+"""Resource claims end to end: 50 concurrent creates never overcommit a host."""
+from __future__ import annotations
+
+import concurrent.futures
+
+import pytest
+
+from tests.functional import harness
+
+
+@pytest.fixture(scope="module")
+def small_host(request, docker_client):
+    # the agent reports this machine's CPUs; a ratio of 5 per CPU and a
+    # 1-CPU reservation leave room for exactly (cpus * 5 - 1) one-CPU containers
+    deployment = harness.ZunProcesses(mode="all", extra_conf=(
+        "[scheduler]\ncpu_allocation_ratio = 5\nreserved_host_cpus = 1\n"))
+    deployment.start()
+    yield deployment
+    deployment.stop()
+
+
+def test_fifty_concurrent_creates_never_overcommit(small_host):
+    admin = harness.ApiClient(small_host.url, roles="admin")
+    api = harness.ApiClient(small_host.url)
+    hosts = admin.get("/v1/hosts").json()["hosts"]
+    (host,) = [h for h in hosts if h["hostname"] == small_host.host]
+    capacity = host["cpus"] * 5 - 1
+
+    def create(_):
+        resp = api.post("/v1/containers", {"image": harness.IMAGE,
+                                           "command": harness.SLEEPER, "cpu": 1})
+        assert resp.status_code == 202, resp.text
+        return resp.json()
+
+    with concurrent.futures.ThreadPoolExecutor(50) as pool:
+        created = list(pool.map(create, range(50)))
+    placed = [c for c in created if c["status"] != "Error"]
+    refused = [c for c in created if c["status"] == "Error"]
+    print("SCHEDULING capacity=%d placed=%d refused=%d"
+          % (capacity, len(placed), len(refused)))
+    assert len(placed) == capacity and len(refused) == 50 - capacity
+    assert all("cannot fit 1.0 more cpu" in c["status_reason"] for c in refused)
+    assert admin.show(refused[0]["uuid"])["host"] is None  # charged to no host
+    for container in placed:
+        api.wait_status(container["uuid"], "Created")
+    # what was placed is exactly the capacity: one more does not fit
+    extra = api.post("/v1/containers", {"image": harness.IMAGE, "cpu": 1}).json()
+    assert extra["status"] == "Error"
+    for container in created + [extra]:
+        assert api.delete("/v1/containers/%s" % container["uuid"]).status_code == 204
