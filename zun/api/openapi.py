@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 from zun.api import utils, versions
 from zun.api.controllers import containers as containers_ctl
+from zun.api.controllers import quotas as quotas_ctl
 from zun.api.controllers import services as services_ctl
 from zun.api.schemas import containers as container_schemas
 from zun.api.views import actions as action_view
@@ -22,6 +23,7 @@ from zun.api.views import containers as container_view
 from zun.api.views import hosts as host_view
 from zun.api.views import services as service_view
 from zun.common import states
+from zun.conf import quota as quota_conf
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
@@ -104,6 +106,16 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
                    "maxLength": 255},
     },
     "AllProjects": _bool("all_projects", "Admin only: look across every project."),
+    "ProjectId": {
+        "name": "project_id", "in": "path", "required": True,
+        "description": "The project whose quota this is.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    },
+    "QuotaClassName": {
+        "name": "quota_class_name", "in": "path", "required": True,
+        "description": "A quota class; only 'default' is applied to projects.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    },
 }
 
 
@@ -165,7 +177,13 @@ def _schemas() -> dict[str, dict[str, Any]]:
                    "properties": {"id": _STR, "status": _STR, "min_version": _STR,
                                   "max_version": _STR, "links": _LINKS}}
     resource_links = {"type": "array", "items": _LINKS["items"]}
+    limit = {"type": "integer", "minimum": quota_conf.UNLIMITED}
+    usage = {"type": "object", "required": ["limit", "in_use"],
+             "additionalProperties": False,
+             "properties": {"limit": limit, "in_use": {"type": "number"}}}
     return {
+        "QuotaSet": _object(quota_conf.RESOURCES, {}, default=limit),
+        "QuotaUsageSet": _object(quota_conf.RESOURCES, {}, default=usage),
         "Error": {
             "type": "object", "required": ["errors"], "additionalProperties": False,
             "properties": {"errors": {"type": "array", "minItems": 1, "items": {
@@ -238,7 +256,8 @@ def _schemas() -> dict[str, dict[str, Any]]:
 _ERROR_MEANING = {
     400: "Invalid input: a bad query value or body; the title names the field.",
     401: "No valid token (Keystone deployments only).",
-    403: "Policy does not allow this caller to do this.",
+    403: "Policy does not allow this caller to do this (or, on create, the "
+         "project's quota would be exceeded: the detail names the resource).",
     404: "No such resource in the caller's project.",
     406: "Unacceptable API version (or Accept header), or an operation outside "
          "its version window.",
@@ -424,6 +443,35 @@ def _operations(version: versions.Version) -> dict[str, dict[str, dict[str, Any]
             "summary": "One compute host (admin, %s+)." % versions.HOSTS_MIN_VERSION,
             "parameters": [_ref("parameters", "HostIdent")],
             "responses": _responses(_ok(200, "Host", "The host"), 404)}},
+        "/v1/quotas/{project_id}": {
+            "get": {"summary": "A project's limits (-1 unlimited); with usages=True "
+                               "each is {limit, in_use} (admin or the project).",
+                    "parameters": [_ref("parameters", "ProjectId"),
+                                   _bool("usages", "Show what the project holds too.")],
+                    "responses": _responses(_ok(200, {"oneOf": [
+                        _ref("schemas", "QuotaSet"), _ref("schemas", "QuotaUsageSet")]},
+                        "Limits"))},
+            "put": {"summary": "Set some of a project's limits (admin).",
+                    "parameters": [_ref("parameters", "ProjectId")],
+                    "requestBody": _body(quotas_ctl.LIMITS_SCHEMA),
+                    "responses": _responses(_ok(200, "QuotaSet", "All its limits now"),
+                                            415)},
+            "delete": {"summary": "Put a project back on the default limits (admin).",
+                       "parameters": [_ref("parameters", "ProjectId")],
+                       "responses": _responses({"204": {"description": "Reset"}})}},
+        "/v1/quotas/{project_id}/defaults": {"get": {
+            "summary": "The limits of a project with none of its own.",
+            "parameters": [_ref("parameters", "ProjectId")],
+            "responses": _responses(_ok(200, "QuotaSet", "Default limits"))}},
+        "/v1/quota_classes/{quota_class_name}": {
+            "get": {"summary": "A quota class's limits (admin).",
+                    "parameters": [_ref("parameters", "QuotaClassName")],
+                    "responses": _responses(_ok(200, "QuotaSet", "Limits"))},
+            "put": {"summary": "Set some of a quota class's limits (admin).",
+                    "parameters": [_ref("parameters", "QuotaClassName")],
+                    "requestBody": _body(quotas_ctl.LIMITS_SCHEMA),
+                    "responses": _responses(_ok(200, "QuotaSet", "All its limits now"),
+                                            415)}},
         "/v1/availability_zones": {"get": {
             "summary": "Zones with an up compute service.",
             "responses": _responses(_ok(200, "AvailabilityZoneList", "Zones"))}},

@@ -189,3 +189,12 @@ class HostFull(Conflict):
 
     msg_fmt = ("Host %(host)s cannot fit %(requested)s more %(resource)s "
                "(%(used)s used of %(limit)s).")
+
+
+# --- appended: quotas -----------------------------------------------------------
+class OverQuota(ZunException):
+    """The project would exceed its quota of one resource (nothing created)."""
+
+    msg_fmt = ("Quota exceeded for %(resource)s: requested %(requested)s, but "
+               "already used %(used)s of %(limit)s.")
+    code = 403

@@ -121,12 +121,15 @@ class API:
         # scheduling inputs, not container columns
         for key in ("nets", "hints", "registry"):
             values.pop(key, None)
+        # Checked again in every insert below, under a lock: an over-quota
+        # create is refused (403) and leaves no row, not even an Error one.
+        quota = db_api.quota_get(context, values.get("project_id") or context.project_id)
         try:
-            row = self._place(context, values, requested_host, zone)
+            row = self._place(context, values, requested_host, zone, quota)
         except exception.NoValidHost as exc:
             values.update(status=states.ERROR, status_reason=str(exc),
                           task_state=None, host=None)
-            row = db_api.container_create(context, values)
+            row = db_api.container_create(context, values, quota=quota)
             db_api.action_start(context, row.uuid, "create")
             db_api.action_finish(context, row.uuid, context.request_id, message="Error")
             return row
@@ -144,7 +147,8 @@ class API:
 
     @staticmethod
     def _place(context: RequestContext, values: dict[str, Any],
-               requested_host: str | None, zone: str | None) -> Any:
+               requested_host: str | None, zone: str | None,
+               quota: dict[str, int] | None = None) -> Any:
         """Insert the row on the first candidate host whose claim succeeds."""
         full = []
         for service in scheduler.candidate_hosts(context, "create", requested_host, zone):
@@ -152,7 +156,8 @@ class API:
                           task_state=states.CONTAINER_CREATING, host=service.host)
             try:
                 return db_api.container_create(
-                    context, placed, capacity=scheduler.capacity(context, service.host))
+                    context, placed, capacity=scheduler.capacity(context, service.host),
+                    quota=quota)
             except exception.HostFull as exc:
                 full.append(str(exc))
         raise exception.NoValidHost(reason="; ".join(full))

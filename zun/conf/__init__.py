@@ -5,7 +5,7 @@ so zun uses that object everywhere rather than a private ConfigOpts.
 """
 from oslo_config import cfg
 
-from zun.conf import api, compute, database, default, docker, scheduler
+from zun.conf import api, compute, database, default, docker, quota, scheduler
 
 CONF = cfg.CONF
 
@@ -15,3 +15,4 @@ compute.register_opts(CONF)
 docker.register_opts(CONF)
 database.register_opts(CONF)
 scheduler.register_opts(CONF)
+quota.register_opts(CONF)

@@ -19,6 +19,8 @@ from oslo_utils import uuidutils
 
 from zun.common import exception
 from zun.common.context import RequestContext
+from zun.conf import CONF
+from zun.conf import quota as quota_conf
 from zun.db import models
 from zun.db import session as db_session
 
@@ -176,13 +178,17 @@ def _order_by(column: Any, desc: bool, id_column: Any = Container.id) -> list[An
 # --- containers ------------------------------------------------------------
 @_retry
 def container_create(context: RequestContext, values: dict[str, Any],
-                     capacity: dict[str, float] | None = None) -> Any:
+                     capacity: dict[str, float] | None = None,
+                     quota: dict[str, int] | None = None) -> Any:
     """Insert a container row (uuid generated if absent); version starts at 1.
 
     With ``capacity`` (resource -> limit on ``values["host"]``: cpu, memory
     in MiB, disk in GiB) the row is inserted only if the host's usage plus
-    this container fits, atomically (HostFull otherwise). Raises
-    ContainerAlreadyExists on a duplicate uuid.
+    this container fits, atomically (HostFull otherwise). With ``quota``
+    (resource -> limit, -1 unlimited, as :func:`quota_get` returns) the
+    project's usage plus this container must fit too (OverQuota, 403),
+    checked in the same transaction. Raises ContainerAlreadyExists on a
+    duplicate uuid.
     """
     values = _normalized(dict(values))
     _check_columns(set(values) - {"uuid"}, "container field(s)",
@@ -191,40 +197,66 @@ def container_create(context: RequestContext, values: dict[str, Any],
     values.setdefault("project_id", context.project_id)
     values.setdefault("user_id", context.user_id)
     values["version"] = 1
-    row = Container(**values)
-    try:
-        with db_session.writer() as session:
-            if capacity is not None:
-                _claim_or_refuse(session, values, capacity)
-            session.add(row)
-            session.flush()
-    except db_exc.DBDuplicateEntry:
-        raise exception.ContainerAlreadyExists(field="uuid",
-                                               value=values["uuid"])
-    return row
+    project = values["project_id"] if quota is not None else None
+    for _attempt in range(2):
+        row = Container(**values)
+        try:
+            with db_session.writer() as session:
+                # Every lock before any plain read: MySQL's REPEATABLE READ
+                # snapshot starts at the first plain read, so a sum read
+                # before the second lock is taken could miss rows committed
+                # by whoever held it.
+                if project is not None:
+                    _lock_project(session, project)
+                if capacity is not None:
+                    _lock_host(session, values["host"])
+                if project is not None:
+                    _quota_or_refuse(session, project, values, quota)
+                if capacity is not None:
+                    _claim_or_refuse(session, values, capacity)
+                session.add(row)
+                session.flush()
+            return row
+        except _NoProjectLock:
+            _add_project_lock(project)
+        except db_exc.DBDuplicateEntry:
+            raise exception.ContainerAlreadyExists(field="uuid",
+                                                   value=values["uuid"])
+    raise exception.ZunException(
+        "Could not lock the quota of project %s." % project)
+
+
+def _resource_sums() -> tuple[Any, Any, Any]:
+    """SUM(cpu), SUM(memory as MiB), SUM(disk), zero when there are no rows."""
+    return (sa.func.coalesce(sa.func.sum(Container.cpu), 0.0),
+            sa.func.coalesce(sa.func.sum(sa.cast(Container.memory, sa.Integer)), 0),
+            sa.func.coalesce(sa.func.sum(Container.disk), 0))
+
+
+def _asked(values: dict[str, Any]) -> dict[str, float]:
+    return {"cpu": float(values.get("cpu") or 0),
+            "memory": int(values.get("memory") or 0),
+            "disk": int(values.get("disk") or 0)}
+
+
+def _lock_host(session: Any, host: str) -> None:
+    """Queue concurrent claims on one host behind its compute_node row.
+
+    SELECT ... FOR UPDATE on MySQL/PostgreSQL; SQLite write transactions are
+    already serialised by BEGIN IMMEDIATE.
+    """
+    session.execute(sa.select(ComputeNode.id).where(ComputeNode.hostname == host)
+                    .with_for_update()).all()
 
 
 def _claim_or_refuse(session: Any, values: dict[str, Any],
                      capacity: dict[str, float]) -> None:
-    """Check, in the inserting transaction, that the host has room.
-
-    The host's compute_node row is locked first (SELECT ... FOR UPDATE on
-    MySQL/PostgreSQL; SQLite write transactions are already serialised by
-    BEGIN IMMEDIATE), so concurrent creates on one host are checked one
-    after the other against the usage summed from the container rows.
-    """
+    """Check, in the inserting transaction and under the host lock, that the
+    host has room, against the usage summed from the container rows."""
     host = values["host"]
-    session.execute(sa.select(ComputeNode.id).where(ComputeNode.hostname == host)
-                    .with_for_update()).all()
     used = session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(Container.cpu), 0.0),
-                  sa.func.coalesce(sa.func.sum(sa.cast(Container.memory, sa.Integer)), 0),
-                  sa.func.coalesce(sa.func.sum(Container.disk), 0))
-        .where(Container.host == host, *_consuming())).one()
-    asked = {"cpu": float(values.get("cpu") or 0),
-             "memory": int(values.get("memory") or 0),
-             "disk": int(values.get("disk") or 0)}
-    for (resource, request), in_use in zip(asked.items(), used):
+        sa.select(*_resource_sums()).where(Container.host == host, *_consuming())).one()
+    for (resource, request), in_use in zip(_asked(values).items(), used):
         limit = capacity.get(resource)
         if limit is not None and float(in_use) + request > limit + 1e-9:
             raise exception.HostFull(host=host, resource=resource, requested=request,
@@ -242,9 +274,7 @@ def host_usage(context: RequestContext, host: str) -> dict[str, float]:
     """cpu, memory (MiB) and disk (GiB) held by the containers of ``host``."""
     with db_session.reader() as session:
         cpu, memory, disk = session.execute(
-            sa.select(sa.func.coalesce(sa.func.sum(Container.cpu), 0.0),
-                      sa.func.coalesce(sa.func.sum(sa.cast(Container.memory, sa.Integer)), 0),
-                      sa.func.coalesce(sa.func.sum(Container.disk), 0))
+            sa.select(*_resource_sums())
             .where(Container.host == host, *_consuming())).one()
     return {"cpu": float(cpu), "memory": float(memory), "disk": float(disk)}
 
@@ -687,3 +717,149 @@ def compute_node_destroy(context: RequestContext, hostname: str) -> None:
         session.execute(
             sa.delete(ComputeNode).where(ComputeNode.hostname == hostname)
             .execution_options(synchronize_session=False))
+
+
+# --- quotas --------------------------------------------------------------------
+Quota = models.Quota
+QuotaClass = models.QuotaClass
+DEFAULT_QUOTA_CLASS = "default"
+
+
+class _NoProjectLock(Exception):
+    """The project has no lock row yet: create it outside the transaction
+    (a duplicate-key error would abort a PostgreSQL transaction) and retry."""
+
+
+def _lock_project(session: Any, project_id: str) -> None:
+    """Queue concurrent quota checks of one project behind its lock row."""
+    found = session.execute(
+        sa.select(models.ProjectLock.project_id)
+        .where(models.ProjectLock.project_id == project_id)
+        .with_for_update()).first()
+    if found is None:
+        raise _NoProjectLock(project_id)
+
+
+def _add_project_lock(project_id: str) -> None:
+    try:
+        with db_session.writer() as session:
+            session.add(models.ProjectLock(project_id=project_id))
+            session.flush()
+    except db_exc.DBDuplicateEntry:
+        pass  # a concurrent create made it first: just as good
+
+
+def _project_usage(session: Any, project_id: str) -> dict[str, float]:
+    count, cpu, memory, disk = session.execute(
+        sa.select(sa.func.count(Container.id), *_resource_sums())
+        .where(Container.project_id == project_id, *_consuming())).one()
+    return {"containers": int(count), "cpu": float(cpu),
+            "memory": int(memory), "disk": int(disk)}
+
+
+def _quota_or_refuse(session: Any, project_id: str, values: dict[str, Any],
+                     limits: dict[str, int]) -> None:
+    """Under the project lock: refuse what would take a resource past its
+    limit. A resource not asked for is never refused, even if an admin has
+    since lowered its limit below the usage."""
+    used = _project_usage(session, project_id)
+    asked = dict(_asked(values), containers=1)
+    for resource, request in asked.items():
+        limit = limits.get(resource, quota_conf.UNLIMITED)
+        if limit < 0 or not request:
+            continue
+        if used[resource] + request > limit + 1e-9:
+            raise exception.OverQuota(resource=resource, requested=request,
+                                      used=used[resource], limit=limit)
+
+
+def _check_resources(values: dict[str, Any]) -> None:
+    _check_columns(values, "quota resource(s)", frozenset(quota_conf.RESOURCES))
+
+
+def _class_limits(session: Any, class_name: str) -> dict[str, int]:
+    """Config defaults, overridden by the default class, then by ``class_name``."""
+    limits = {r: getattr(CONF.quota, r) for r in quota_conf.RESOURCES}
+    rows = session.execute(
+        sa.select(QuotaClass).where(QuotaClass.class_name.in_(
+            {DEFAULT_QUOTA_CLASS, class_name}))).scalars().all()
+    for row in sorted(rows, key=lambda r: r.class_name == class_name):
+        if row.resource in limits:
+            limits[row.resource] = row.hard_limit
+    return limits
+
+
+def _upsert_limits(model: Any, owner_column: str, owner: str,
+                   values: dict[str, int]) -> None:
+    """UPDATE each limit, INSERT the missing; a racing INSERT means retry."""
+    _check_resources(values)
+    owner_col = getattr(model, owner_column)
+    for _attempt in range(2):
+        try:
+            with db_session.writer() as session:
+                for resource, limit in values.items():
+                    result = session.execute(
+                        sa.update(model)
+                        .where(owner_col == owner, model.resource == resource)
+                        .values(hard_limit=limit, updated_at=models.utcnow())
+                        .execution_options(synchronize_session=False))
+                    if result.rowcount == 0:
+                        session.add(model(**{owner_column: owner},
+                                          resource=resource, hard_limit=limit))
+                session.flush()
+            return
+        except db_exc.DBDuplicateEntry:
+            continue
+    raise exception.Conflict(reason="quota of %s changed concurrently; retry"
+                             % owner)
+
+
+def quota_class_get(context: RequestContext, class_name: str) -> dict[str, int]:
+    """Every resource's limit in the class; a class never set is the defaults."""
+    with db_session.reader() as session:
+        return _class_limits(session, class_name)
+
+
+def quota_defaults(context: RequestContext) -> dict[str, int]:
+    """What a project with no limits of its own gets."""
+    return quota_class_get(context, DEFAULT_QUOTA_CLASS)
+
+
+@_retry
+def quota_class_update(context: RequestContext, class_name: str,
+                       values: dict[str, int]) -> dict[str, int]:
+    """Set some limits of the class; returns all of its limits."""
+    _upsert_limits(QuotaClass, "class_name", class_name, values)
+    return quota_class_get(context, class_name)
+
+
+def quota_get(context: RequestContext, project_id: str) -> dict[str, int]:
+    """The project's limits: its own rows over the defaults (-1 unlimited)."""
+    with db_session.reader() as session:
+        limits = _class_limits(session, DEFAULT_QUOTA_CLASS)
+        rows = session.execute(
+            sa.select(Quota).where(Quota.project_id == project_id)).scalars().all()
+    limits.update({r.resource: r.hard_limit for r in rows if r.resource in limits})
+    return limits
+
+
+@_retry
+def quota_update(context: RequestContext, project_id: str,
+                 values: dict[str, int]) -> dict[str, int]:
+    """Set some of the project's own limits; returns all of its limits."""
+    _upsert_limits(Quota, "project_id", project_id, values)
+    return quota_get(context, project_id)
+
+
+@_retry
+def quota_destroy(context: RequestContext, project_id: str) -> None:
+    """Drop the project's own limits: it is back on the defaults."""
+    with db_session.writer() as session:
+        session.execute(sa.delete(Quota).where(Quota.project_id == project_id)
+                        .execution_options(synchronize_session=False))
+
+
+def quota_usage(context: RequestContext, project_id: str) -> dict[str, float]:
+    """What the project's containers hold now (rows holding nothing excluded)."""
+    with db_session.reader() as session:
+        return _project_usage(session, project_id)

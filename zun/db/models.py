@@ -190,3 +190,45 @@ class ComputeNode(_Timestamps, Base):
     runtimes = sa.Column(sa.JSON)
     enable_cpu_pinning = sa.Column(sa.Boolean, nullable=False, default=False,
                                    server_default=sa.false())
+
+
+class Quota(_Timestamps, Base):
+    """A project's own limit of one resource; absent means the default."""
+
+    __tablename__ = "quotas"
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "resource",
+                            name="uniq_quotas0project_id0resource"),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    project_id = sa.Column(sa.String(255), nullable=False)
+    resource = sa.Column(sa.String(255), nullable=False)
+    hard_limit = sa.Column(sa.Integer, nullable=False)
+
+
+class QuotaClass(_Timestamps, Base):
+    """A named set of limits; the class ``default`` overrides the config."""
+
+    __tablename__ = "quota_classes"
+    __table_args__ = (
+        sa.UniqueConstraint("class_name", "resource",
+                            name="uniq_quota_classes0class_name0resource"),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    class_name = sa.Column(sa.String(255), nullable=False)
+    resource = sa.Column(sa.String(255), nullable=False)
+    hard_limit = sa.Column(sa.Integer, nullable=False)
+
+
+class ProjectLock(Base):
+    """One row per project, locked (FOR UPDATE) while a create checks quota.
+
+    A project with no quota rows still needs something to lock on MySQL and
+    PostgreSQL, so concurrent creates of one project queue here.
+    """
+
+    __tablename__ = "project_lock"
+
+    project_id = sa.Column(sa.String(255), primary_key=True)

@@ -158,7 +158,8 @@ def idents(app) -> dict[str, str]:
     ctx = RequestContext(user_id="alice", project_id="proj-a", request_id="req-doc-1")
     db_api.action_start(ctx, row.uuid, "create")
     add_host("host1")
-    return {"container_ident": row.uuid, "request_id": "req-doc-1", "host_ident": "host1"}
+    return {"container_ident": row.uuid, "request_id": "req-doc-1", "host_ident": "host1",
+            "project_id": "proj-a", "quota_class_name": "default"}
 
 
 @pytest.mark.parametrize("method,path", sorted(documented()))

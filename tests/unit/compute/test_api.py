@@ -189,6 +189,7 @@ def test_full_hosts_are_skipped_and_named_when_nothing_fits(db, ctx, admin):
     db_api.compute_node_upsert(admin, "small", {"cpus": 1, "mem_total": 2048})
     db_api.compute_node_upsert(admin, "big", {"cpus": 4, "mem_total": 8192})
     api = compute_api.API(RecordingClient())
+    db_api.quota_update(admin, ctx.project_id, {"cpu": -1})  # hosts, not quota, refuse here
     # 1 cpu * 16 (allocation ratio) on "small": a 20-cpu container only fits "big"
     row = api.container_create(ctx, {"image": "i", "cpu": 20.0, "memory": "64"}, run=False)
     assert row.host == "big"

@@ -8,6 +8,7 @@ import pecan
 from zun.api import versions
 from zun.api.controllers import containers
 from zun.api.controllers import availability_zones, hosts, services
+from zun.api.controllers import quota_classes, quotas
 from zun.api.controllers import openapi
 
 
@@ -22,6 +23,8 @@ class V1Controller:
     services = services.ServicesController()
     hosts = hosts.HostsController()
     availability_zones = availability_zones.AvailabilityZonesController()
+    quotas = quotas.QuotasController()
+    quota_classes = quota_classes.QuotaClassesController()
 
     @pecan.expose("json")
     def index(self) -> dict[str, Any]:

@@ -11,11 +11,12 @@ from typing import Iterable
 from oslo_policy import policy
 
 from zun.common.policies import base, container, container_action
-from zun.common.policies import availability_zone, host, service
+from zun.common.policies import availability_zone, host, quota, service
 
 
 def list_rules() -> Iterable[policy.RuleDefault]:
     return list(itertools.chain(base.list_rules(), container.list_rules(),
                                 container_action.list_rules(),
                                 service.list_rules(), host.list_rules(),
-                                availability_zone.list_rules()))
+                                availability_zone.list_rules(),
+                                quota.list_rules()))
