@@ -214,7 +214,8 @@ class StateSync:
 
     def _was_running(self, row: Any) -> bool:
         """Whether a vanished container should come back running."""
-        stopped_at = self._recently_running.pop(row.uuid, None)
+        # not popped: a heal that lost a race is retried with the same memory
+        stopped_at = self._recently_running.get(row.uuid)
         return row.status in _RUNNING or (
             stopped_at is not None and time.monotonic() - stopped_at < HEAL_MEMORY_SECONDS)
 
@@ -249,7 +250,11 @@ class StateSync:
             if not changed:
                 return not count_only
             if row.auto_heal and row.status in _RUNNING and values["status"] not in _RUNNING:
-                self._recently_running[row.uuid] = time.monotonic()
+                now = time.monotonic()
+                self._recently_running = {
+                    uuid: at for uuid, at in self._recently_running.items()
+                    if now - at < HEAL_MEMORY_SECONDS}
+                self._recently_running[row.uuid] = now
             db_api.container_update(ctx, row.uuid, changed, expected=expected)
             LOG.debug("Container %s synced: %s", row.uuid, changed)
             return True
