@@ -55,6 +55,27 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05,
                          % (timeout, what, last))
 
 
+def tail_logs(directory: Path, chars: int = 6000) -> str:
+    """The end of every log file of a deployment, for a failure report."""
+    out = []
+    for path in sorted(directory.glob("*.log")):
+        out.append("==== %s\n%s" % (path.name, path.read_text(errors="replace")[-chars:]))
+    return "\n".join(out)
+
+
+def stop_processes(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM every process we started, then SIGKILL what outlives 20 s."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class ZunProcesses:
     """One zun deployment: either ``zun-all`` or ``zun-api`` + ``zun-compute``."""
 
@@ -183,21 +204,10 @@ class ZunProcesses:
             return False
 
     def logs(self) -> str:
-        out = []
-        for path in sorted(self.dir.glob("*.log")):
-            out.append("==== %s\n%s" % (path.name, path.read_text(errors="replace")[-6000:]))
-        return "\n".join(out)
+        return tail_logs(self.dir)
 
     def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(self.procs)
         self._remove_runtime_containers()
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -474,21 +484,10 @@ class ZunTopology:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def logs(self) -> str:
-        out = []
-        for path in sorted(self.dir.glob("*.log")):
-            out.append("==== %s\n%s" % (path.name, path.read_text(errors="replace")[-6000:]))
-        return "\n".join(out)
+        return tail_logs(self.dir)
 
     def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(self.procs)
         self._remove_runtime_containers()
         shutil.rmtree(self.dir, ignore_errors=True)
 
