@@ -76,6 +76,18 @@ def stop_processes(procs: list[subprocess.Popen]) -> None:
             proc.wait()
 
 
+def api_ready(url: str, procs: list[subprocess.Popen], logs) -> bool:
+    """True once the API answers ``GET /``; fail at once if a process died."""
+    for proc in procs:
+        if proc.poll() is not None:
+            raise AssertionError("%s exited with %s; logs:\n%s" % (
+                proc.args[0], proc.returncode, logs()))
+    try:
+        return requests.get(url + "/", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
 class ZunProcesses:
     """One zun deployment: either ``zun-all`` or ``zun-api`` + ``zun-compute``."""
 
@@ -194,14 +206,7 @@ class ZunProcesses:
             return False
 
     def _ready(self) -> bool:
-        for proc in self.procs:
-            if proc.poll() is not None:
-                raise AssertionError("%s exited with %s; log:\n%s" % (
-                    proc.args[0], proc.returncode, self.logs()))
-        try:
-            return requests.get(self.url + "/", timeout=1).status_code == 200
-        except requests.RequestException:
-            return False
+        return api_ready(self.url, self.procs, self.logs)
 
     def logs(self) -> str:
         return tail_logs(self.dir)
@@ -408,14 +413,7 @@ class ZunTopology:
         return self
 
     def _ready(self) -> bool:
-        for proc in self.procs:
-            if proc.poll() is not None:
-                raise AssertionError("%s exited with %s; logs:\n%s" % (
-                    proc.args[0], proc.returncode, self.logs()))
-        try:
-            return requests.get(self.url + "/", timeout=1).status_code == 200
-        except requests.RequestException:
-            return False
+        return api_ready(self.url, self.procs, self.logs)
 
     def wait_compute_up(self, host: str, timeout: float = 60) -> None:
         """Wait for a heartbeat of ``host``'s agent newer than this call."""
