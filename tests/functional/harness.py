@@ -316,15 +316,17 @@ class ZunTopology:
     (``engines`` maps host name -> Docker URL); all share one SQL database
     (``db_url``: MariaDB or PostgreSQL) and one broker. Each process reads the
     shared ``zun.conf`` plus, for an agent, its own ``<host>.conf``, as an
-    operator would lay the files out.
+    operator would lay the files out (``host_conf`` adds text to a host's).
     """
 
     GUNICORN = "gunicorn"
 
     def __init__(self, db_url: str, transport_url: str, engines: dict[str, str],
                  api_workers: int = 2, api_threads: int = 8, extra_conf: str = "",
-                 auth_strategy: str = "noauth", port: int | None = None) -> None:
+                 auth_strategy: str = "noauth", port: int | None = None,
+                 host_conf: dict[str, str] | None = None) -> None:
         self.db_url = db_url
+        self.host_extra_conf = dict(host_conf or {})
         self.engines = dict(engines)
         self.hosts = list(engines)
         self.api_workers = api_workers
@@ -359,7 +361,7 @@ class ZunTopology:
             (self.dir / host).mkdir()
             self._host_conf(host).write_text(
                 "[DEFAULT]\nhost = %s\nstate_path = %s\n[docker]\napi_url = %s\n"
-                % (host, self.dir / host, url))
+                % (host, self.dir / host, url) + self.host_extra_conf.get(host, ""))
 
     def _host_conf(self, host: str) -> Path:
         return self.dir / ("%s.conf" % host)

@@ -37,6 +37,9 @@ service_down_time = 6
 """
 
 
+HOST_B_LABELS = "disk:ssd,rack:r2"
+
+
 @pytest.fixture(scope="module")
 def second_engine(docker_client):
     engine = engines.PrivateEngine(tempfile.mkdtemp(prefix="zun-topo-dockerd-"))
@@ -56,7 +59,8 @@ def topology(request, docker_client, transport_url, second_engine):
         database.url, transport_url,
         {"topo-a-%s" % suffix: harness.docker_url(),
          "topo-b-%s" % suffix: second_engine.url},
-        api_workers=2, extra_conf=TOPOLOGY_CONF)
+        api_workers=2, extra_conf=TOPOLOGY_CONF,
+        host_conf={"topo-b-%s" % suffix: "[compute]\nhost_labels = %s\n" % HOST_B_LABELS})
     failed_before = request.session.testsfailed
     try:
         topo.start()
@@ -216,6 +220,101 @@ def test_zun_cli_pins_a_container_to_a_host(topology, stub, admin, runtimes, hos
         delete_all(noauth, [shown["uuid"]])
 
 
+def test_zun_cli_hints_and_runtime_steer_the_scheduler(topology, stub, runtimes,
+                                                      host_a, host_b):
+    """Only host b carries the labels (its own config file): hints follow them."""
+    url = topology.url
+    noauth = harness.ApiClient(url, project="noauth", user="noauth", roles="admin")
+    shown = zun_cli(stub, url, "host-show", host_b).stdout
+    assert "ssd" in shown and "r2" in shown
+    made = []
+    try:
+        for _ in range(4):  # candidates are shuffled: host a must never win
+            name = "topo-hint-%s" % uuidlib.uuid4().hex[:6]
+            zun_cli(stub, url, "run", "--hint", "disk=ssd,rack=r2", "--name", name,
+                    harness.IMAGE, *harness.SLEEPER)
+            body = noauth.wait_status(name, "Running")
+            made.append(body["uuid"])
+            assert body["host"] == host_b
+            assert_on(runtimes, host_b, body["uuid"], "running")
+
+        name = "topo-nohost-%s" % uuidlib.uuid4().hex[:6]
+        zun_cli(stub, url, "run", "--hint", "disk=nvme", "--name", name,
+                harness.IMAGE, *harness.SLEEPER)
+        failed = noauth.wait_status(name, "Error")
+        made.append(failed["uuid"])
+        reason = failed["status_reason"]
+        assert "%s: labels do not match hint(s) disk=nvme" % host_a in reason, reason
+        assert "%s: labels do not match hint(s) disk=nvme" % host_b in reason, reason
+        assert_gone(runtimes, failed["uuid"])
+
+        name = "topo-runtime-%s" % uuidlib.uuid4().hex[:6]
+        zun_cli(stub, url, "--zun-api-version", "1.5", "run", "--runtime", "no-such-oci",
+                "--name", name, harness.IMAGE, *harness.SLEEPER)
+        failed = noauth.wait_status(name, "Error")
+        made.append(failed["uuid"])
+        assert "runtime no-such-oci not offered" in failed["status_reason"]
+        assert host_a in failed["status_reason"] and host_b in failed["status_reason"]
+    finally:
+        delete_all(noauth, made)
+
+
+def test_zun_cli_quota_commands_set_and_enforce_limits(topology, stub):
+    url = topology.url
+    project = "topo-quota-%s" % uuidlib.uuid4().hex[:6]
+    member = harness.ApiClient(url, project=project, user="quota-user")
+
+    def table(*args: str) -> dict[str, str]:
+        """The CLI's two-column table as a dict (first column -> second)."""
+        rows = {}
+        for line in zun_cli(stub, url, *args).stdout.splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) == 2 and not line.startswith("+"):
+                rows[cells[0]] = cells[1]
+        return rows
+
+    defaults = table("quota-defaults", project)
+    assert set(defaults) >= {"containers", "cpu", "memory", "disk"}
+    assert table("quota-get", project) == defaults  # no limits of its own yet
+
+    updated = table("quota-update", "--containers", "1", "--memory", "1024", project)
+    assert updated["containers"] == "1" and updated["memory"] == "1024"
+    made = []
+    try:
+        made.append(member.run()["uuid"])
+        resp = member.post("/v1/containers?run=true",
+                           {"image": harness.IMAGE, "command": harness.SLEEPER})
+        assert resp.status_code == 403, resp.text
+        message = resp.json()["errors"][0]["detail"]
+        assert "containers" in message and "1" in message, message
+        usages = zun_cli(stub, url, "quota-get", "--usages", project).stdout
+        rows = {cells[0]: cells[1:] for cells in (
+            [c.strip() for c in line.strip().strip("|").split("|")]
+            for line in usages.splitlines() if line.startswith("|"))}
+        assert rows["containers"] == ["1", "1"], usages  # limit, in_use
+
+        zun_cli(stub, url, "quota-delete", project)
+        assert table("quota-get", project)["containers"] == defaults["containers"]
+        made.append(member.run()["uuid"])  # back on the defaults: allowed again
+
+        # a quota class changes every project that has no limit of its own
+        before = table("quota-class-get", "default")
+        try:
+            changed = table("quota-class-update", "--disk", "7", "default")
+            assert changed["disk"] == "7"
+            assert table("quota-get", project)["disk"] == "7"
+        finally:
+            table("quota-class-update", "--disk", before.get("disk", defaults["disk"]),
+                  "default")
+        assert table("quota-get", project)["disk"] == defaults["disk"]
+    finally:
+        for uuid in made:
+            resp = member.delete("/v1/containers/%s" % uuid, stop="True")
+            assert resp.status_code in (204, 404), resp.text
+        for uuid in made:
+            member.wait_gone(uuid)
+
+
 def test_pinned_containers_run_on_their_own_engine(admin, runtimes, host_a, host_b):
     made = {host: admin.run(host=host) for host in (host_a, host_b)}
     uuids = [body["uuid"] for body in made.values()]
@@ -312,9 +411,12 @@ def test_one_hosts_containers_work_while_the_other_agent_is_dead(
         assert_on(runtimes, host_b, on_b["uuid"], "exited")
         assert admin.post("/v1/containers/%s/start" % on_b["uuid"]).status_code == 202
         admin.wait_status(on_b["uuid"], "Running")
+        # The short pause dodges Docker's race that can drop the output of a
+        # command exiting at once (README, known Docker limitation).
         resp = admin.post("/v1/containers/%s/execute" % on_b["uuid"],
-                          {"command": "echo alive-on-b", "run": True})
+                          {"command": "sh -c 'sleep 0.2; echo alive-on-b'", "run": True})
         assert resp.status_code == 200, resp.text
+        assert resp.json()["exit_code"] == 0
         assert "alive-on-b" in resp.json()["output"]
         # new containers avoid the dead host
         fresh = run_many(admin, 4)

@@ -118,14 +118,15 @@ class API:
         values.setdefault("uuid", uuidutils.generate_uuid())
         requested_host = values.pop("host", None)
         zone = values.pop("availability_zone", None)
+        hints = values.pop("hints", None)
         # scheduling inputs, not container columns
-        for key in ("nets", "hints", "registry"):
+        for key in ("nets", "registry"):
             values.pop(key, None)
         # Checked again in every insert below, under a lock: an over-quota
         # create is refused (403) and leaves no row, not even an Error one.
         quota = db_api.quota_get(context, values.get("project_id") or context.project_id)
         try:
-            row = self._place(context, values, requested_host, zone, quota)
+            row = self._place(context, values, requested_host, zone, hints, quota)
         except exception.NoValidHost as exc:
             values.update(status=states.ERROR, status_reason=str(exc),
                           task_state=None, host=None)
@@ -148,16 +149,18 @@ class API:
     @staticmethod
     def _place(context: RequestContext, values: dict[str, Any],
                requested_host: str | None, zone: str | None,
+               hints: dict[str, str] | None = None,
                quota: dict[str, int] | None = None) -> Any:
         """Insert the row on the first candidate host whose claim succeeds."""
         full = []
-        for service in scheduler.candidate_hosts(context, "create", requested_host, zone):
+        for candidate in scheduler.candidate_hosts(
+                context, "create", requested_host, zone,
+                runtime=values.get("runtime"), hints=hints):
             placed = dict(values, status=states.CREATING,
-                          task_state=states.CONTAINER_CREATING, host=service.host)
+                          task_state=states.CONTAINER_CREATING, host=candidate.host)
             try:
                 return db_api.container_create(
-                    context, placed, capacity=scheduler.capacity(context, service.host),
-                    quota=quota)
+                    context, placed, capacity=candidate.limits, quota=quota)
             except exception.HostFull as exc:
                 full.append(str(exc))
         raise exception.NoValidHost(reason="; ".join(full))

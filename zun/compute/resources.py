@@ -158,7 +158,7 @@ def host_facts(driver_facts: dict[str, Any]) -> dict[str, Any]:
         "os_type": driver_facts.get("os_type") or platform.system().lower() or None,
         "os": parse_os_release(_read(OS_RELEASE_PATH) or "") or driver_facts.get("os"),
         "runtimes": list(driver_facts.get("runtimes") or []),
-        "labels": {},
+        "labels": dict(CONF.compute.host_labels),
         "enable_cpu_pinning": False,
     }
     memory = parse_meminfo(_read(MEMINFO_PATH) or "")

@@ -26,6 +26,10 @@ opts = [
     cfg.IntOpt("orphan_grace", default=120, min=0,
                help="Seconds a runtime container labelled as this host's, "
                     "with no container row, is kept before it is removed."),
+    cfg.DictOpt("host_labels", default={},
+                help="Labels of this host (key:value,...), reported with its "
+                     "inventory; a create's scheduler hints must all match "
+                     "them for the host to be chosen, e.g. disk:ssd,zone:rack1."),
     cfg.BoolOpt("remove_orphans", default=True,
                 help="Remove orphaned runtime containers after orphan_grace "
                      "(otherwise they are only reported)."),

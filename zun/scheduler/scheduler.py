@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from dataclasses import dataclass, field
 from typing import Any
 
 from zun.common import exception
@@ -27,16 +28,34 @@ def service_is_up(service: Any, now: datetime.datetime | None = None) -> bool:
     return age <= CONF.service_down_time
 
 
-def capacity(context: RequestContext, host: str) -> dict[str, float] | None:
-    """What the scheduler may allocate on ``host`` (None: no inventory yet).
+@dataclass(frozen=True)
+class Candidate:
+    """A host that passed every filter, and what may still be claimed on it."""
+
+    host: str
+    #: cpu/memory/disk limits for the atomic claim (None: no inventory yet)
+    limits: dict[str, float] | None
+
+
+@dataclass
+class _Request:
+    """What the filters look at: everything a create asks of a host."""
+
+    capability: str
+    requested_host: str | None = None
+    availability_zone: str | None = None
+    runtime: str | None = None
+    hints: dict[str, str] = field(default_factory=dict)
+
+
+def limits_of(node: Any | None) -> dict[str, float] | None:
+    """What the scheduler may allocate on a host (None: no inventory yet).
 
     Totals reported by the agent, times the allocation ratios, minus what is
     reserved for the host itself. The claim against it is made atomically
     when the container row is inserted (zun.db.api.container_create).
     """
-    try:
-        node = db_api.compute_node_get(context.elevated(), host)
-    except exception.NotFound:
+    if node is None:
         return None
     conf = CONF.scheduler
     limits = {}
@@ -51,47 +70,100 @@ def capacity(context: RequestContext, host: str) -> dict[str, float] | None:
     return limits
 
 
+# --- filters: each returns why it rejects the host, or None to pass ---------
+def _service_up(req: _Request, service: Any, node: Any) -> str | None:
+    return None if service_is_up(service) else "service is down"
+
+
+def _service_enabled(req: _Request, service: Any, node: Any) -> str | None:
+    if service.disabled:
+        return "service is disabled (%s)" % (service.disabled_reason or "no reason")
+    return None
+
+
+def _availability_zone(req: _Request, service: Any, node: Any) -> str | None:
+    zone = service.availability_zone or CONF.default_availability_zone
+    if req.availability_zone and zone != req.availability_zone:
+        return "in availability zone %s, not %s" % (zone, req.availability_zone)
+    return None
+
+
+def _capability(req: _Request, service: Any, node: Any) -> str | None:
+    if req.capability not in (service.capabilities or []):
+        return "driver %s does not support %s" % (service.driver, req.capability)
+    return None
+
+
+def _runtime(req: _Request, service: Any, node: Any) -> str | None:
+    if not req.runtime:
+        return None
+    offered = (node.runtimes or []) if node is not None else []
+    if req.runtime not in offered:
+        return "runtime %s not offered (has: %s)" % (
+            req.runtime, ", ".join(offered) or "no inventory reported yet")
+    return None
+
+
+def _labels(req: _Request, service: Any, node: Any) -> str | None:
+    labels = (node.labels or {}) if node is not None else {}
+    wrong = ["%s=%s" % (key, value) for key, value in sorted(req.hints.items())
+             if key not in labels or str(labels[key]) != value]
+    if wrong:
+        return "labels do not match hint(s) %s" % ", ".join(wrong)
+    return None
+
+
+#: applied in this order; a host's reason is the first filter that rejects it
+FILTERS = (_service_up, _availability_zone, _service_enabled, _capability,
+           _runtime, _labels)
+
+
 def candidate_hosts(context: RequestContext, capability: str,
                     requested_host: str | None = None,
-                    availability_zone: str | None = None) -> list[Any]:
-    """Service rows of the hosts that can run ``capability``, in the order to try.
+                    availability_zone: str | None = None,
+                    runtime: str | None = None,
+                    hints: dict[str, str] | None = None) -> list[Candidate]:
+    """The hosts that pass every filter, in the order to try them.
 
+    Two queries whatever the fleet size (services and their inventories).
     Resources are not filtered here: the atomic claim at insert time decides
     (and says why a host was full). Raises UnsupportedOperation when hosts
-    are up but none of their drivers can do it (a request that can never
-    succeed: 400), and NoValidHost with a per-host reason otherwise.
+    are otherwise fit but none of their drivers can do it (a request that can
+    never succeed: 400), and NoValidHost naming which filter rejected which
+    host otherwise.
     """
-    services = db_api.service_list(context.elevated(), binary=COMPUTE_BINARY)
+    req = _Request(capability, requested_host, availability_zone, runtime,
+                   dict(hints or {}))
+    admin = context.elevated()
+    services = db_api.service_list(admin, binary=COMPUTE_BINARY)
     if requested_host is not None:
         services = [s for s in services if s.host == requested_host]
         if not services:
             raise exception.NoValidHost(
                 reason="requested host %s is not a compute host" % requested_host)
+    nodes = {n.hostname: n for n in db_api.compute_node_list(admin)} if services else {}
     rejected: list[str] = []
+    # Of the hosts that are up, enabled and in the zone, those whose driver
+    # cannot do it: if that is all of them, the request can never succeed.
+    eligible = 0
+    lacking: list[Any] = []
     candidates = []
-    lacking = []
     for service in services:
-        if not service_is_up(service):
-            rejected.append("%s: service is down" % service.host)
-        elif availability_zone and (service.availability_zone
-                                    or CONF.default_availability_zone) != availability_zone:
-            rejected.append("%s: in availability zone %s, not %s" % (
-                service.host, service.availability_zone, availability_zone))
-        elif service.disabled:
-            rejected.append("%s: service is disabled (%s)"
-                            % (service.host, service.disabled_reason or "no reason"))
-        elif capability not in (service.capabilities or []):
-            lacking.append(service)
-            rejected.append("%s: driver %s does not support %s"
-                            % (service.host, service.driver, capability))
-        else:
-            candidates.append(service)
+        node = nodes.get(service.host)
+        failed = next(((f, why) for f, why in ((f, f(req, service, node)) for f in FILTERS)
+                       if why), None)
+        if failed is None:
+            candidates.append(Candidate(service.host, limits_of(node)))
+            continue
+        rejected.append("%s: %s" % (service.host, failed[1]))
+        if FILTERS.index(failed[0]) >= FILTERS.index(_capability):
+            eligible += 1
+            if failed[0] is _capability:
+                lacking.append(service)
     if candidates:
         random.shuffle(candidates)  # spread load; the claim settles capacity
         return candidates
-    if lacking and len(lacking) == len(
-            [s for s in services if service_is_up(s) and not s.disabled
-             and (not availability_zone or s.availability_zone == availability_zone)]):
+    if lacking and len(lacking) == eligible:
         raise exception.UnsupportedOperation(driver=lacking[0].driver,
                                              operation=capability)
     raise exception.NoValidHost(

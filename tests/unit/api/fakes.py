@@ -41,6 +41,7 @@ class FakeComputeAPI:
         values = dict(values)
         values.pop("host", None)               # scheduling inputs, as the
         values.pop("availability_zone", None)  # real compute API does
+        values.pop("hints", None)
         values.update(status=states.CREATING, task_state=states.CONTAINER_CREATING)
         row = db_api.container_create(context, values)
         db_api.action_start(context, row.uuid, "create")

@@ -84,7 +84,7 @@ def test_create_at_1_40_with_entrypoint_and_full_body(app, compute):
     assert values["disk"] == 5
     assert values["entrypoint"] == ["/bin/sh", "-c"]
     assert values["restart_policy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
-    for dropped in ("hints", "nets", "mounts"):
+    for dropped in ("hints", "nets", "mounts"):  # empty: nothing to pass on
         assert dropped not in values
     assert values["availability_zone"] == "nova"  # a scheduling input
     shown = response.json
@@ -116,7 +116,7 @@ def test_defaults(app, compute):
     ("host", "1.38", "host1"),
     ("entrypoint", "1.39", ["sh"]),
     ("tty", "1.35", True),
-    ("nets", "1.1", []),
+    ("nets", "1.1", [{"network": "n1"}]),
     ("auto_remove", "1.2", True),
     ("privileged", "1.20", False),
 ])
@@ -162,6 +162,8 @@ def test_field_newer_than_version_is_400_naming_version(app, compute, field, ver
     ({"image": "busybox", "image_pull_policy": "sometimes"}, "image_pull_policy"),
     ({"image": "busybox", "image_driver": "glance"}, "image_driver"),
     ({"image": "busybox", "security_groups": "default"}, "security_groups"),
+    ({"image": "busybox", "hints": {"disk": ["ssd"]}}, "hints.disk"),
+    ({"image": "busybox", "hints": "disk=ssd"}, "hints"),
 ])
 def test_validation_rules(app, compute, body, field):
     response = _create(app, body, headers=v("1.12"), status=400)
@@ -276,3 +278,18 @@ def test_unquoted_command_string_unbalanced_quotes_is_400(app):
 
 def test_body_must_be_an_object(app):
     _create(app, ["image"], status=400)
+
+
+def test_hints_go_to_the_scheduler_as_strings(app, compute):
+    _create(app, {"image": "busybox", "hints": {"disk": "ssd", "rack": 2}},
+            headers=v("1.12"))
+    values, _ = _values(compute)
+    assert values["hints"] == {"disk": "ssd", "rack": "2"}
+
+
+def test_empty_fields_newer_than_version_ask_for_nothing(app, compute):
+    # python-zunclient 5.5.0 sends "mounts": [] at every version
+    _create(app, {"image": "busybox", "mounts": [], "nets": [], "hints": {}},
+            headers=v("1.1"))
+    values, _ = _values(compute)
+    assert "mounts" not in values and "nets" not in values

@@ -198,3 +198,53 @@ def test_full_hosts_are_skipped_and_named_when_nothing_fits(db, ctx, admin):
     assert failed.status == states.ERROR and failed.host is None
     assert "small cannot fit 60.0 more cpu" in failed.status_reason
     assert "big cannot fit 60.0 more cpu (20.0 used of 64.0)" in failed.status_reason
+
+
+def test_runtime_filter_keeps_hosts_that_offer_the_runtime(db, ctx, admin):
+    register_host(admin, host="plain")
+    register_host(admin, host="gvisor")
+    db_api.compute_node_upsert(admin, "plain", {"runtimes": ["runc"]})
+    db_api.compute_node_upsert(admin, "gvisor", {"runtimes": ["runc", "runsc"]})
+    api = compute_api.API(RecordingClient())
+    for _ in range(5):  # candidates are shuffled: only "gvisor" may ever win
+        row = api.container_create(ctx, {"image": "i", "runtime": "runsc"}, run=False)
+        assert row.host == "gvisor"
+    failed = api.container_create(ctx, {"image": "i", "runtime": "kata"}, run=False)
+    assert failed.status == states.ERROR and failed.host is None
+    assert "plain: runtime kata not offered (has: runc)" in failed.status_reason
+    assert "gvisor: runtime kata not offered (has: runc, runsc)" in failed.status_reason
+
+
+def test_label_hints_must_all_match_the_host_labels(db, ctx, admin):
+    register_host(admin, host="hdd")
+    register_host(admin, host="ssd")
+    register_host(admin, host="bare")  # no inventory reported yet: no labels
+    db_api.compute_node_upsert(admin, "hdd", {"labels": {"disk": "hdd", "rack": "1"}})
+    db_api.compute_node_upsert(admin, "ssd", {"labels": {"disk": "ssd", "rack": "1"}})
+    api = compute_api.API(RecordingClient())
+    for _ in range(5):
+        row = api.container_create(
+            ctx, {"image": "i", "hints": {"disk": "ssd", "rack": "1"}}, run=False)
+        assert row.host == "ssd"
+    # without hints every host is a candidate
+    hosts = {api.container_create(ctx, {"image": "i"}, run=False).host for _ in range(30)}
+    assert hosts == {"hdd", "ssd", "bare"}
+    failed = api.container_create(
+        ctx, {"image": "i", "hints": {"disk": "ssd", "rack": "2"}}, run=False)
+    assert failed.status == states.ERROR
+    assert "ssd: labels do not match hint(s) rack=2" in failed.status_reason
+    assert "hdd: labels do not match hint(s) disk=ssd, rack=2" in failed.status_reason
+    assert "bare: labels do not match" in failed.status_reason
+    # a container no host accepted holds nothing: 35 placed, 1 refused
+    assert db_api.quota_usage(ctx, ctx.project_id)["containers"] == 35
+
+
+def test_first_rejecting_filter_names_the_reason(db, ctx, admin):
+    register_host(admin, host="off")
+    db_api.service_update(admin, "off", "zun-compute",
+                          {"disabled": True, "disabled_reason": "maintenance"})
+    db_api.compute_node_upsert(admin, "off", {"runtimes": ["runc"]})
+    row = compute_api.API(RecordingClient()).container_create(
+        ctx, {"image": "i", "runtime": "runsc"}, run=False)
+    assert row.status == states.ERROR
+    assert row.status_reason.endswith("off: service is disabled (maintenance)")

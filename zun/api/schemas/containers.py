@@ -66,7 +66,10 @@ _CREATE_FIELDS: dict[str, dict[str, Any]] = {
         "required": ["destination"],
         "additionalProperties": False,
     }},
-    "hints": {"type": "object"},
+    # scheduler hints: each one names a host label and the value it must have
+    "hints": {"type": "object", "maxProperties": 64,
+              "propertyNames": {"minLength": 1, "maxLength": 255},
+              "additionalProperties": {"type": ["string", "number"]}},
     "runtime": {"type": "string", "minLength": 1, "maxLength": 255},
     "hostname": {"type": "string", "minLength": 1, "maxLength": 63,
                  "pattern": "^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$"},
@@ -131,20 +134,27 @@ def parse_create(body: dict[str, Any], version: versions.Version) -> dict[str, A
     """Validate a create body and return normalised container values.
 
     Fields newer than ``version`` are a 400 naming the version they need,
-    before the schema (which would only call them unknown) sees them.
+    before the schema (which would only call them unknown) sees them. An
+    empty one (python-zunclient sends ``"mounts": []`` at every version)
+    asks for nothing and is dropped instead.
     """
-    for field in body:
+    body = dict(body)
+    for field in list(body):
         introduced = versions.CREATE_FIELD_MIN_VERSION.get(field)
         if introduced is not None and introduced > version:
+            if body[field] in (None, [], {}):
+                del body[field]
+                continue
             raise exception.InvalidParamInVersion(
                 param=field, version=version, min_version=introduced)
     validation.validate(create_schema(version), body)
     _check_unsupported(body)
 
-    # hints are accepted for compatibility but mean nothing to the scheduler
-    # yet; nets are empty by now; availability_zone goes to the scheduler.
+    # nets are empty by now; hints and availability_zone go to the scheduler.
     values = {k: v for k, v in body.items()
               if k not in ("hints", "nets", "mounts", "registry")}
+    if body.get("hints"):
+        values["hints"] = {k: str(v) for k, v in body["hints"].items()}
     if body.get("mounts"):
         values["mounts"] = _mounts(body["mounts"], version)
     values["cpu"] = _cpu(body["cpu"]) if "cpu" in body else CONF.default_cpu
