@@ -1,0 +1,89 @@
+"""The DB API: every read and write of zun's state goes through these functions.
+
+Each takes the request context first. Container reads are scoped to
+``context.project_id`` unless ``context.all_projects`` is set (an admin who
+asked for it), so another project's container is simply "not found".
+
+Functions return detached model objects (``zun.db.models``) whose columns are
+loaded; they never lazy-load. Every status/task_state write on a container is
+a compare-and-set through :func:`container_update` with ``expected``.
+
+One module per table group (containers, claims, actions, services,
+compute_nodes, quotas); this package re-exports their public functions, so
+callers keep writing ``from zun.db import api as db_api``.
+"""
+from zun.db.api.containers import (
+    container_create,
+    container_get,
+    container_get_by_uuid,
+    container_list,
+    container_list_by_host,
+    container_update,
+    container_destroy)
+from zun.db.api.claims import (
+    host_usage)
+from zun.db.api.actions import (
+    action_start,
+    action_finish,
+    action_get_by_request_id,
+    actions_get,
+    action_event_start,
+    action_event_finish,
+    action_events_get)
+from zun.db.api.services import (
+    service_create,
+    service_get,
+    service_list,
+    service_update,
+    service_heartbeat,
+    service_destroy)
+from zun.db.api.compute_nodes import (
+    compute_node_upsert,
+    compute_node_get,
+    compute_node_list,
+    compute_node_destroy)
+from zun.db.api.quotas import (
+    quota_class_get,
+    quota_defaults,
+    quota_class_update,
+    quota_get,
+    quota_update,
+    quota_destroy,
+    quota_usage,
+    DEFAULT_QUOTA_CLASS)
+
+__all__ = [
+    "container_create",
+    "container_get",
+    "container_get_by_uuid",
+    "container_list",
+    "container_list_by_host",
+    "container_update",
+    "container_destroy",
+    "host_usage",
+    "action_start",
+    "action_finish",
+    "action_get_by_request_id",
+    "actions_get",
+    "action_event_start",
+    "action_event_finish",
+    "action_events_get",
+    "service_create",
+    "service_get",
+    "service_list",
+    "service_update",
+    "service_heartbeat",
+    "service_destroy",
+    "compute_node_upsert",
+    "compute_node_get",
+    "compute_node_list",
+    "compute_node_destroy",
+    "quota_class_get",
+    "quota_defaults",
+    "quota_class_update",
+    "quota_get",
+    "quota_update",
+    "quota_destroy",
+    "quota_usage",
+    "DEFAULT_QUOTA_CLASS",
+]

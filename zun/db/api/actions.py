@@ -1,0 +1,124 @@
+"""Container actions and their events: the audit trail of each request."""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from zun.common import exception
+from zun.common.context import RequestContext
+from zun.db import models
+from zun.db import session as db_session
+from zun.db.api._common import Action, Event, _retry
+
+
+def _action_query(container_uuid: str, request_id: str) -> Any:
+    return (sa.select(Action)
+            .where(Action.container_uuid == container_uuid,
+                   Action.request_id == request_id)
+            .order_by(Action.id.desc()).limit(1))
+
+
+def _get_action(session: Any, container_uuid: str,
+                request_id: str) -> models.ContainerAction:
+    row = session.execute(
+        _action_query(container_uuid, request_id)).scalar_one_or_none()
+    if row is None:
+        raise exception.ContainerActionNotFound(request_id=request_id,
+                                                container=container_uuid)
+    return row
+
+
+@_retry
+def action_start(context: RequestContext, container_uuid: str, action: str,
+                 message: str | None = None) -> Any:
+    """Record that ``action`` started for this request (context.request_id)."""
+    row = Action(action=action, container_uuid=container_uuid,
+                 request_id=context.request_id, user_id=context.user_id,
+                 project_id=context.project_id, start_time=models.utcnow(),
+                 message=message)
+    with db_session.writer() as session:
+        session.add(row)
+        session.flush()
+    return row
+
+
+@_retry
+def action_finish(context: RequestContext, container_uuid: str,
+                  request_id: str, message: str | None = None) -> Any:
+    """Set finish_time (and message, e.g. 'Error') of the action."""
+    with db_session.writer() as session:
+        row = _get_action(session, container_uuid, request_id)
+        row.finish_time = models.utcnow()
+        if message is not None:
+            row.message = message
+        session.flush()
+        return row
+
+
+def action_get_by_request_id(context: RequestContext, container_uuid: str,
+                             request_id: str) -> Any:
+    """Raises ContainerActionNotFound."""
+    with db_session.reader() as session:
+        return _get_action(session, container_uuid, request_id)
+
+
+def actions_get(context: RequestContext, container_uuid: str) -> list[Any]:
+    """Actions of a container, newest first."""
+    with db_session.reader() as session:
+        return list(session.execute(
+            sa.select(Action).where(Action.container_uuid == container_uuid)
+            .order_by(Action.created_at.desc(), Action.id.desc())
+        ).scalars().all())
+
+
+@_retry
+def action_event_start(context: RequestContext, container_uuid: str,
+                       request_id: str, event: str) -> Any:
+    """Record the start of an event (e.g. 'compute__do_container_start')."""
+    with db_session.writer() as session:
+        action = _get_action(session, container_uuid, request_id)
+        row = Event(event=event, action_id=action.id,
+                    start_time=models.utcnow())
+        session.add(row)
+        session.flush()
+        return row
+
+
+@_retry
+def action_event_finish(context: RequestContext, container_uuid: str,
+                        request_id: str, event: str, result: str,
+                        traceback: str | None = None,
+                        details: str | None = None) -> Any:
+    """Finish the latest unfinished event of that name ('Success'/'Error').
+
+    An 'Error' result also marks its action's message 'Error' (if none is
+    set), so a failed operation shows in the action list.
+    """
+    with db_session.writer() as session:
+        action = _get_action(session, container_uuid, request_id)
+        row = session.execute(
+            sa.select(Event).where(Event.action_id == action.id,
+                                   Event.event == event,
+                                   Event.finish_time.is_(None))
+            .order_by(Event.id.desc()).limit(1)).scalar_one_or_none()
+        if row is None:
+            raise exception.ContainerActionNotFound(
+                f"No unfinished event {event} for request {request_id} "
+                f"of container {container_uuid}.")
+        row.finish_time = models.utcnow()
+        row.result = result
+        row.traceback = traceback
+        row.details = details
+        if result.lower() == "error" and action.message is None:
+            action.message = "Error"
+        session.flush()
+        return row
+
+
+def action_events_get(context: RequestContext, action_id: int) -> list[Any]:
+    """Events of one action, oldest first."""
+    with db_session.reader() as session:
+        return list(session.execute(
+            sa.select(Event).where(Event.action_id == action_id)
+            .order_by(Event.id)).scalars().all())

@@ -1,0 +1,203 @@
+"""Container rows: created with their claims, read scoped to the project,
+written only by compare-and-set."""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from oslo_db import exception as db_exc
+from oslo_utils import uuidutils
+
+from zun.common import exception
+from zun.common.context import RequestContext
+from zun.db import models
+from zun.db import session as db_session
+from zun.db.api._common import (
+    Action,
+    Container,
+    Event,
+    _CONTAINER_COLUMNS,
+    _READONLY_COLUMNS,
+    _SORTABLE_COLUMNS,
+    _after_marker,
+    _check_columns,
+    _expectations,
+    _fetch_container,
+    _match,
+    _normalized,
+    _order_by,
+    _page_params,
+    _retry,
+    _scoped,
+    _scoped_for_write,
+    _stale_or_missing)
+from zun.db.api.claims import (
+    _NoProjectLock,
+    _add_project_lock,
+    _claim_or_refuse,
+    _lock_host,
+    _lock_project,
+    _quota_or_refuse)
+
+
+@_retry
+def container_create(context: RequestContext, values: dict[str, Any],
+                     capacity: dict[str, float] | None = None,
+                     quota: dict[str, int] | None = None) -> Any:
+    """Insert a container row (uuid generated if absent); version starts at 1.
+
+    With ``capacity`` (resource -> limit on ``values["host"]``: cpu, memory
+    in MiB, disk in GiB) the row is inserted only if the host's usage plus
+    this container fits, atomically (HostFull otherwise). With ``quota``
+    (resource -> limit, -1 unlimited, as :func:`quota_get` returns) the
+    project's usage plus this container must fit too (OverQuota, 403),
+    checked in the same transaction. Raises ContainerAlreadyExists on a
+    duplicate uuid.
+    """
+    values = _normalized(dict(values))
+    _check_columns(set(values) - {"uuid"}, "container field(s)",
+                   _CONTAINER_COLUMNS - _READONLY_COLUMNS)
+    values.setdefault("uuid", uuidutils.generate_uuid())
+    values.setdefault("project_id", context.project_id)
+    values.setdefault("user_id", context.user_id)
+    values["version"] = 1
+    project = values["project_id"] if quota is not None else None
+    for _attempt in range(2):
+        row = Container(**values)
+        try:
+            with db_session.writer() as session:
+                # Every lock before any plain read: MySQL's REPEATABLE READ
+                # snapshot starts at the first plain read, so a sum read
+                # before the second lock is taken could miss rows committed
+                # by whoever held it.
+                if project is not None:
+                    _lock_project(session, project)
+                if capacity is not None:
+                    _lock_host(session, values["host"])
+                if project is not None:
+                    _quota_or_refuse(session, project, values, quota)
+                if capacity is not None:
+                    _claim_or_refuse(session, values, capacity)
+                session.add(row)
+                session.flush()
+            return row
+        except _NoProjectLock:
+            _add_project_lock(project)
+        except db_exc.DBDuplicateEntry:
+            raise exception.ContainerAlreadyExists(field="uuid",
+                                                   value=values["uuid"])
+    raise exception.ZunException(
+        "Could not lock the quota of project %s." % project)
+
+
+
+def container_get(context: RequestContext, ident: str) -> Any:
+    """By uuid if ``ident`` looks like a uuid, else by name (project scoped).
+
+    Raises ContainerNotFound, or ContainerNameAmbiguous (409) when the name
+    matches several containers visible to the caller.
+    """
+    if uuidutils.is_uuid_like(ident):
+        return container_get_by_uuid(context, ident)
+    with db_session.reader() as session:
+        return _fetch_container(session, context, Container.name, ident)
+
+
+def container_get_by_uuid(context: RequestContext, uuid: str) -> Any:
+    """Project-scoped; raises ContainerNotFound."""
+    with db_session.reader() as session:
+        return _fetch_container(session, context, Container.uuid, uuid)
+
+
+def container_list(context: RequestContext, filters: dict[str, Any] | None = None,
+                   limit: int | None = None, marker: str | None = None,
+                   sort_key: str = "id", sort_dir: str = "asc") -> list[Any]:
+    """Project-scoped page of containers.
+
+    ``filters``: column -> value (or list of values, matched with IN) for
+    name, image, project_id, user_id, memory, host, task_state, status,
+    auto_remove. ``marker`` is a uuid (ContainerNotFound if unknown); rows
+    after it in (sort_key, sort_dir, id) order are returned.
+
+    Any other container column is accepted as a filter too (internal
+    callers); the API validates which keys users may send.
+    """
+    sort_key, sort_dir = _page_params(sort_key, sort_dir, limit, _SORTABLE_COLUMNS)
+    filters = _normalized(filters or {})
+    _check_columns(filters, "filter(s)")
+
+    column = getattr(Container, sort_key)
+    desc = sort_dir == "desc"
+    stmt = _scoped(context, sa.select(Container))
+    for key, value in filters.items():
+        stmt = stmt.where(_match(getattr(Container, key), value))
+    with db_session.reader() as session:
+        if marker is not None:
+            anchor = _fetch_container(session, context, Container.uuid, marker)
+            stmt = stmt.where(_after_marker(column, getattr(anchor, sort_key),
+                                            anchor.id, desc))
+        stmt = stmt.order_by(*_order_by(column, desc))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return list(session.execute(stmt).scalars().all())
+
+
+def container_list_by_host(context: RequestContext, host: str) -> list[Any]:
+    """Every container row on ``host`` (all projects), in one query."""
+    with db_session.reader() as session:
+        return list(session.execute(
+            sa.select(Container).where(Container.host == host)
+            .order_by(Container.id)).scalars().all())
+
+
+@_retry
+def container_update(context: RequestContext, uuid: str, values: dict[str, Any],
+                     expected: dict[str, Any] | None = None) -> Any:
+    """Compare-and-set update of one container; returns the updated row.
+
+    ``expected`` maps column -> value, or column -> list/tuple of acceptable
+    values; the UPDATE only applies if every condition holds (one
+    ``UPDATE ... WHERE uuid=? AND ...`` statement). ``version`` is
+    incremented on every successful update. Not scoped to a project when the
+    context is admin. Raises ContainerNotFound if the row does not exist and
+    StaleUpdate (409, with ``actual`` values) if an expectation failed.
+    """
+    values = _normalized(dict(values))
+    _check_columns(values, "container field(s)",
+                   _CONTAINER_COLUMNS - _READONLY_COLUMNS)
+    values.setdefault("updated_at", models.utcnow())
+    values["version"] = Container.version + 1
+    stmt = _scoped_for_write(
+        context,
+        sa.update(Container).where(Container.uuid == uuid,
+                                   *_expectations(expected))
+    ).values(values).execution_options(synchronize_session=False)
+    with db_session.writer() as session:
+        if session.execute(stmt).rowcount != 1:
+            raise _stale_or_missing(session, context, uuid, expected,
+                                    _scoped_for_write)
+        return session.execute(
+            sa.select(Container).where(Container.uuid == uuid)
+            .execution_options(populate_existing=True)).scalar_one()
+
+
+@_retry
+def container_destroy(context: RequestContext, uuid: str,
+                      expected: dict[str, Any] | None = None) -> None:
+    """Delete the row (and its actions/events); same ``expected`` semantics."""
+    stmt = _scoped_for_write(
+        context,
+        sa.delete(Container).where(Container.uuid == uuid,
+                                   *_expectations(expected))
+    ).execution_options(synchronize_session=False)
+    with db_session.writer() as session:
+        if session.execute(stmt).rowcount != 1:
+            raise _stale_or_missing(session, context, uuid, expected,
+                                    _scoped_for_write)
+        # Explicit rather than relying on ON DELETE CASCADE, which SQLite
+        # only honours with its foreign_keys pragma on.
+        action_ids = sa.select(Action.id).where(Action.container_uuid == uuid)
+        session.execute(sa.delete(Event).where(Event.action_id.in_(action_ids))
+                        .execution_options(synchronize_session=False))
+        session.execute(sa.delete(Action).where(Action.container_uuid == uuid)
+                        .execution_options(synchronize_session=False))
