@@ -51,15 +51,15 @@ db-tests: venv
 	PG_URL=$$(tools/start-postgres.sh | tail -n 1) && \
 	  ZUN_TEST_DB_URL=$$PG_URL $(PYTEST) -q tests/unit/db
 
-# Keystone (its own venv) and tempest (its own venv) install while nothing
-# else needs them; both scripts are idempotent and reuse what exists.
+# Keystone, tempest and Heat (each in its own venv) install before the
+# suite; the scripts are idempotent and reuse what exists.
 functional: venv
 	@mkdir -p $(TESTLOG)
 	DOCKER_URL=$$(tools/start-dockerd.sh | tail -n 1) && \
 	  export DOCKER_HOST=$$DOCKER_URL && tools/prepare-image.sh && \
 	  export ZUN_TEST_TRANSPORT_URL=$$(tools/start-rabbitmq.sh | tail -n 1) && \
 	  export ZUN_TEST_KEYSTONE_URL=$$(tools/start-keystone.sh | tail -n 1) && \
-	  tools/install-tempest.sh && \
+	  tools/install-tempest.sh && tools/install-heat.sh && \
 	  $(PYTEST) -q tests/functional
 
 # Benchmarks against raw Docker in the same run (docs/performance.rst);
@@ -68,6 +68,7 @@ bench: venv
 	$(BIN)/python benchmarks/run.py
 
 stop-test-servers:
+	-tools/start-heat.sh stop
 	-tools/start-rabbitmq.sh stop
 	-tools/start-keystone.sh stop
 	-tools/start-mariadb.sh stop
