@@ -12,7 +12,7 @@ STATE := $(CURDIR)/state
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 TESTLOG := $(CURDIR)/logs
 
-.PHONY: run test bench venv unit db-tests functional clean-state stop-test-servers genconfig genpolicy
+.PHONY: run test bench bench-fleet venv unit db-tests functional clean-state stop-test-servers genconfig genpolicy
 
 venv: $(VENV)/.installed
 
@@ -66,6 +66,12 @@ functional: venv
 # starts what it needs, prints a table, writes benchmarks/results/latest.json.
 bench: venv
 	$(BIN)/python benchmarks/run.py
+
+# 1,000 hosts / 50,000 containers on SQLite and MariaDB: scheduling decision,
+# list and show latency, DB statements per request (docs/performance.rst)
+bench-fleet: venv
+	$(BIN)/python -m benchmarks.fleet --db sqlite
+	tools/start-mariadb.sh >/dev/null && $(BIN)/python -m benchmarks.fleet --db mariadb
 
 stop-test-servers:
 	-tools/start-heat.sh stop

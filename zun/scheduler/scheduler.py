@@ -30,11 +30,18 @@ def service_is_up(service: Any, now: datetime.datetime | None = None) -> bool:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A host that passed every filter, and what may still be claimed on it."""
+    """A host that passed every filter, and its inventory row."""
 
     host: str
-    #: cpu/memory/disk limits for the atomic claim (None: no inventory yet)
-    limits: dict[str, float] | None
+    node: Any
+
+    @property
+    def limits(self) -> dict[str, float] | None:
+        """cpu/memory/disk limits for the atomic claim (None: no inventory yet).
+
+        Computed on use: of hundreds of candidates one or two are tried.
+        """
+        return limits_of(self.node)
 
 
 @dataclass
@@ -153,7 +160,7 @@ def candidate_hosts(context: RequestContext, capability: str,
         failed = next(((f, why) for f, why in ((f, f(req, service, node)) for f in FILTERS)
                        if why), None)
         if failed is None:
-            candidates.append(Candidate(service.host, limits_of(node)))
+            candidates.append(Candidate(service.host, node))
             continue
         rejected.append("%s: %s" % (service.host, failed[1]))
         if FILTERS.index(failed[0]) >= FILTERS.index(_capability):
