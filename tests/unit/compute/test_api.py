@@ -248,3 +248,17 @@ def test_first_rejecting_filter_names_the_reason(db, ctx, admin):
         ctx, {"image": "i", "runtime": "runsc"}, run=False)
     assert row.status == states.ERROR
     assert row.status_reason.endswith("off: service is disabled (maintenance)")
+
+
+def test_stale_forced_down_and_disabled_hosts_are_never_candidates(db, ctx, admin):
+    import datetime
+    for host in ("fresh", "stale", "forced", "off"):
+        register_host(admin, host=host)
+    db_api.service_update(admin, "stale", "zun-compute", {
+        "last_seen_up": datetime.datetime.utcnow() - datetime.timedelta(hours=1)})
+    db_api.service_update(admin, "forced", "zun-compute", {"forced_down": True})
+    db_api.service_update(admin, "off", "zun-compute", {"disabled": True})
+    db_api.compute_node_upsert(admin, "fresh", {"cpus": 2, "mem_total": 4096})
+    api = compute_api.API(RecordingClient())
+    hosts = {api.container_create(ctx, {"image": "i"}, run=False).host for _ in range(12)}
+    assert hosts == {"fresh"}

@@ -36,7 +36,8 @@ from zun.db.api.services import (
     service_list,
     service_update,
     service_heartbeat,
-    service_destroy)
+    service_destroy,
+    service_list_schedulable)
 from zun.db.api.compute_nodes import (
     compute_node_upsert,
     compute_node_get,
@@ -74,6 +75,7 @@ __all__ = [
     "service_update",
     "service_heartbeat",
     "service_destroy",
+    "service_list_schedulable",
     "compute_node_upsert",
     "compute_node_get",
     "compute_node_list",

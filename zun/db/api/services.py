@@ -123,3 +123,24 @@ def service_destroy(context: RequestContext, host: str, binary: str) -> None:
             .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise _service_missing(host, binary)
+
+
+def service_list_schedulable(context: RequestContext, binary: str,
+                             seen_since: Any) -> list[Any]:
+    """Enabled services heard from since ``seen_since``, with their inventory.
+
+    One Core query of plain rows (host, driver, availability_zone,
+    capabilities, cpus, mem_total, disk_total, runtimes, labels; inventory
+    columns None for a host that has not reported one): the scheduler's
+    hot path, where loading two ORM objects per host would dominate.
+    """
+    node = models.ComputeNode
+    stmt = (sa.select(Service.host, Service.driver, Service.availability_zone,
+                      Service.capabilities, node.cpus, node.mem_total,
+                      node.disk_total, node.runtimes, node.labels)
+            .outerjoin(node, node.hostname == Service.host)
+            .where(Service.binary == binary, Service.disabled == sa.false(),
+                   Service.forced_down == sa.false(),
+                   Service.last_seen_up >= seen_since))
+    with db_session.reader() as session:
+        return list(session.execute(stmt).all())
