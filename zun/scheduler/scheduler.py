@@ -56,7 +56,7 @@ class _Request:
 
 
 def limits_of(node: Any | None) -> dict[str, float] | None:
-    """What the scheduler may allocate on a host (None: no inventory yet).
+    """What the scheduler may allocate on a host (None: nothing reported yet).
 
     Totals reported by the agent, times the allocation ratios, minus what is
     reserved for the host itself. The claim against it is made atomically
@@ -74,7 +74,7 @@ def limits_of(node: Any | None) -> dict[str, float] | None:
     if node.disk_total:
         limits["disk"] = (node.disk_total * conf.disk_allocation_ratio
                           - conf.reserved_host_disk_gb)
-    return limits
+    return limits or None
 
 
 # --- filters: each returns why it rejects the host, or None to pass ---------
@@ -132,9 +132,7 @@ def _fast_candidates(admin: RequestContext, req: _Request) -> list[Candidate]:
     since = datetime.datetime.utcnow() - datetime.timedelta(
         seconds=CONF.service_down_time)
     rows = db_api.service_list_schedulable(admin, COMPUTE_BINARY, since)
-    found = [Candidate(row.host, row if row.cpus is not None or row.mem_total
-                       is not None else None)
-             for row in rows
+    found = [Candidate(row.host, row) for row in rows
              if not any(f(req, row, row) for f in _ROW_FILTERS)]
     random.shuffle(found)
     return found
