@@ -4,6 +4,8 @@ import sys
 # zun runs on plain threads. oslo.service depends on eventlet and futurist
 # imports it whenever it is installed (31 MiB per process, and a hub nobody
 # uses); make every optional `import eventlet` fail so it never loads.
+# (None in sys.modules is the documented way to make an import fail; typeshed
+# only allows modules there.)
 sys.modules.setdefault("eventlet", None)  # type: ignore[arg-type]
 
 

@@ -21,7 +21,8 @@ the recommended way) or once before it (``--preload``).
 from __future__ import annotations
 
 import os
-from typing import Callable
+from typing import Mapping
+from wsgiref.types import WSGIApplication
 
 from zun.cmd import common
 
@@ -29,14 +30,14 @@ CONFIG_FILES_ENV = "ZUN_CONFIG_FILES"
 DEFAULT_CONFIG_FILE = "/etc/zun/zun.conf"
 
 
-def config_args(environ: dict[str, str] | None = None) -> list[str]:
+def config_args(environ: Mapping[str, str] | None = None) -> list[str]:
     """oslo.config arguments naming the config files of this deployment.
 
     An explicit environment variable, because a WSGI server gives the
     application no arguments of its own.
     """
-    environ = os.environ if environ is None else environ
-    named = environ.get(CONFIG_FILES_ENV, "")
+    env = os.environ if environ is None else environ
+    named = env.get(CONFIG_FILES_ENV, "")
     files = [f.strip() for f in named.split(",") if f.strip()]
     if not files and os.path.exists(DEFAULT_CONFIG_FILE):
         files = [DEFAULT_CONFIG_FILE]
@@ -46,7 +47,7 @@ def config_args(environ: dict[str, str] | None = None) -> list[str]:
     return args
 
 
-def init_application() -> Callable:
+def init_application() -> WSGIApplication:
     """Parse config, set up logging and build the API with the real compute API.
 
     ``setup_app()`` without an injected compute API builds

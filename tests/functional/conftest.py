@@ -83,5 +83,5 @@ def api(zun):
 
 
 # Keystone-backed fixtures (real Keystone, real tokens) live in their own module.
-from tests.functional.keystone_fixtures import *  # noqa: E402,F401,F403
 from tests.functional.heat_fixtures import *  # noqa: E402,F401,F403
+from tests.functional.keystone_fixtures import *  # noqa: E402,F401,F403

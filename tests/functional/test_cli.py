@@ -14,6 +14,7 @@ import os
 import subprocess
 import uuid as uuidlib
 
+import docker.errors
 import pytest
 
 from tests.functional import harness
@@ -123,7 +124,7 @@ def test_zun_cli_full_lifecycle(deployment, stub, http, docker_client):
 
     zun_cli(stub, url, "delete", name)
     http.wait_gone(uuid)
-    with pytest.raises(Exception):
+    with pytest.raises(docker.errors.NotFound):
         docker_client.containers.get("zun-%s" % uuid)
 
 

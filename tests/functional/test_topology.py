@@ -24,8 +24,7 @@ import docker
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.functional import engines
-from tests.functional import harness
+from tests.functional import engines, harness
 from tests.functional.test_cli import zun_cli
 from tests.functional.token_stub import TokenStub
 

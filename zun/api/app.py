@@ -8,17 +8,20 @@ healthcheck, then the Pecan controllers.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Iterable
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 import pecan
-from oslo_middleware import healthcheck
-from oslo_middleware import request_id
+from oslo_middleware import healthcheck, request_id
 
 from zun.api import hooks
 from zun.api.controllers import root
 from zun.api.middleware import auth, errors, microversion
 from zun.common.context import RequestContext
 from zun.conf import CONF
+
+if TYPE_CHECKING:
+    from zun.compute.api import API
 
 HEALTHCHECK_PATH = "/healthcheck"
 
@@ -30,11 +33,12 @@ class _HealthcheckRoute:
     a paste URL map in front), so the path is matched here.
     """
 
-    def __init__(self, app: Callable, check: Callable) -> None:
+    def __init__(self, app: WSGIApplication, check: WSGIApplication) -> None:
         self.app = app
         self.check = check
 
-    def __call__(self, environ: dict, start_response: Callable) -> Any:
+    def __call__(self, environ: WSGIEnvironment,
+                 start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTHCHECK_PATH:
             return self.check(environ, start_response)
         return self.app(environ, start_response)
@@ -48,20 +52,21 @@ class _LogContext:
     unknown route), so those log lines carry the request id too.
     """
 
-    def __init__(self, app: Callable) -> None:
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
 
-    def __call__(self, environ: dict, start_response: Callable) -> Any:
+    def __call__(self, environ: WSGIEnvironment,
+                 start_response: StartResponse) -> Iterable[bytes]:
         RequestContext(request_id=environ.get(request_id.ENV_REQUEST_ID))
         return self.app(environ, start_response)
 
 
-def _default_compute_api() -> Any:
+def _default_compute_api() -> API:
     from zun.compute import api as compute_api
     return compute_api.API()
 
 
-def setup_app(compute_api: Any = None) -> Callable:
+def setup_app(compute_api: API | None = None) -> WSGIApplication:
     """Build the API; ``compute_api`` replaces the real compute API (tests).
 
     Without one, ``zun.compute.api.API()`` is built on the first request

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from pecan import hooks
 
 from zun.common import context as zun_context
+
+if TYPE_CHECKING:
+    from zun.compute.api import API
 
 
 class ContextHook(hooks.PecanHook):
@@ -29,18 +32,23 @@ class ComputeHook(hooks.PecanHook):
     process serving only the root document never needs.
     """
 
-    def __init__(self, compute_api: Any = None,
-                 factory: Callable[[], Any] | None = None) -> None:
+    def __init__(self, compute_api: API | None = None,
+                 factory: Callable[[], API] | None = None) -> None:
         self._compute_api = compute_api
         self._factory = factory
         self._lock = threading.Lock()
 
-    def _get(self) -> Any:
-        if self._compute_api is None:
+    def _get(self) -> API:
+        api = self._compute_api
+        if api is None:
             with self._lock:
-                if self._compute_api is None:
-                    self._compute_api = self._factory()
-        return self._compute_api
+                api = self._compute_api
+                if api is None:
+                    if self._factory is None:
+                        raise RuntimeError("ComputeHook has neither a compute API "
+                                           "nor a factory to build one")
+                    api = self._compute_api = self._factory()
+        return api
 
     def before(self, state: Any) -> None:
         # A getter, not the object: requests that never touch a container

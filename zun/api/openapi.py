@@ -17,12 +17,13 @@ from zun.api import utils, versions
 from zun.api.controllers import containers as containers_ctl
 from zun.api.controllers import quotas as quotas_ctl
 from zun.api.controllers import services as services_ctl
+from zun.api.controllers import unimplemented
 from zun.api.schemas import containers as container_schemas
 from zun.api.views import actions as action_view
 from zun.api.views import containers as container_view
 from zun.api.views import hosts as host_view
 from zun.api.views import services as service_view
-from zun.common import states
+from zun.common import actions, states
 from zun.conf import quota as quota_conf
 
 OPENAPI_VERSION = "3.1.0"
@@ -304,7 +305,7 @@ _AGENT = (409, 503)
 def _action(summary: str, params: Iterable[dict[str, Any]] = (),
             body: dict[str, Any] | None = None, ok: dict[str, Any] | None = None,
             errors: tuple[int, ...] = (404,) + _AGENT) -> dict[str, Any]:
-    op = {"summary": summary, "parameters": [_CONTAINER] + list(params),
+    op: dict[str, Any] = {"summary": summary, "parameters": [_CONTAINER] + list(params),
           "responses": _responses(ok or _ok(202, None, _NO_BODY), *errors)}
     if body is not None:
         op["requestBody"] = body
@@ -312,9 +313,70 @@ def _action(summary: str, params: Iterable[dict[str, Any]] = (),
     return op
 
 
+def _action_details() -> dict[str, dict[str, Any]]:
+    """What the registry does not say of the actions with their own handler:
+    their query parameters, body and answer."""
+    return {
+        "rebuild": dict(
+            params=[_query("image", _STR),
+                    _query("image_driver", {"type": "string", "enum": ["docker"]})],
+            body=_body(container_schemas.REBUILD_SCHEMA, required=False)),
+        "rename": dict(
+            params=[_query("name", {"type": "string",
+                                    "pattern": container_schemas.NAME_PATTERN})],
+            body=_body(container_schemas.RENAME_SCHEMA, required=False),
+            ok=_ok(200, "Container", "Renamed")),
+        "execute": dict(
+            params=[_query("command", _STR, "A shell-quoted command line."),
+                    _bool("run", "Must be true (the default)."),
+                    _bool("interactive",
+                          "Must be false: interactive exec is not served.")],
+            body=_body({"type": "object", "properties": {"command": {
+                "type": ["string", "array"], "items": _STR}}}, required=False),
+            ok=_ok(200, "ExecResult", "Output and exit code")),
+        "logs": dict(
+            params=[_bool("stdout"), _bool("stderr"), _bool("timestamps"),
+                    _query("tail", {"anyOf": [{"type": "string", "enum": ["all", "None"]},
+                                              {"type": "integer", "minimum": 0}]}),
+                    _query("since", _STR, "A timestamp or a number of seconds.")],
+            ok=_ok(200, {"type": "string"}, "The log text as a JSON string")),
+        "top": dict(
+            params=[_query("ps_args", _STR, "Arguments for ps; 'None' means none.")],
+            ok=_ok(200, "Top", "Process table")),
+        "stats": dict(ok=_ok(200, "Stats", "Usage")),
+    }
+
+
+def _window(action: actions.Action) -> str:
+    if action.max_version:
+        return " (API versions %s to %s; outside them: 406)" % (
+            action.min_version, action.max_version)
+    if action.min_version != str(versions.MIN_VERSION):
+        return " (API version %s and later; before: 406)" % action.min_version
+    return ""
+
+
+def _container_actions() -> dict[str, dict[str, dict[str, Any]]]:
+    """The operations of the registry's routed actions under a container."""
+    details = _action_details()
+    ops: dict[str, dict[str, dict[str, Any]]] = {}
+    for action in actions.routed():
+        if not action.route:
+            continue  # the container itself: PATCH and DELETE, above
+        extra = details.get(action.name, {})
+        params = extra.get("params") or [_query(p.name, p.schema, p.description)
+                                         for p in action.params]
+        op = _action(action.summary + _window(action), params, body=extra.get("body"),
+                     ok=extra.get("ok"))
+        ops["/v1/containers/{container_ident}/%s" % action.route] = {
+            action.method.lower(): op}
+    return ops
+
+
 def _operations(version: versions.Version) -> dict[str, dict[str, dict[str, Any]]]:
     """Path -> method -> operation: every route the API serves."""
-    list_params: list[dict[str, Any]] = [_query(k, _STR, "Only containers whose %s equals this." % k)
+    list_params: list[dict[str, Any]] = [
+        _query(k, _STR, "Only containers whose %s equals this." % k)
                    for k in containers_ctl.LIST_FILTERS if k not in ("status", "auto_remove")]
     list_params += [
         _query("status", {"type": "string", "enum": list(states.ALL_STATUSES) + ["None"]},
@@ -326,7 +388,6 @@ def _operations(version: versions.Version) -> dict[str, dict[str, dict[str, Any]
         _query("sort_dir", {"type": "string", "enum": ["asc", "desc"]}),
         _ref("parameters", "AllProjects"),
     ]
-    timeout = _query("timeout", _query_int(0), "Seconds before SIGKILL.")
     svc_query = [_query("host", _STR), _query("binary", _STR)]
     host_params = [
         _query("limit", _query_int(1), "Page size (capped by [api]max_limit)."),
@@ -336,7 +397,8 @@ def _operations(version: versions.Version) -> dict[str, dict[str, dict[str, Any]
     ops: dict[str, dict[str, dict[str, Any]]] = {
         "/": {"get": {
             "summary": "Version discovery (zunclient reads it before each command).",
-            "security": [], "responses": _responses(_ok(200, "Root", "The versions"), public=True)}},
+            "security": [],
+            "responses": _responses(_ok(200, "Root", "The versions"), public=True)}},
         "/v1": {"get": {
             "summary": "The resources of version 1.",
             "security": [], "responses": _responses(_ok(200, "V1", "Version 1"), public=True)}},
@@ -353,7 +415,7 @@ def _operations(version: versions.Version) -> dict[str, dict[str, dict[str, Any]
             "get": {"summary": "List containers of the caller's project.",
                     "parameters": list_params,
                     "responses": _responses(_ok(200, "ContainerList", "A page"))},
-            "post": {"summary": "Create a container (and start it with run=true).",
+            "post": {"summary": actions.get("create").summary,
                      "parameters": [_bool("run", "Start the container once created.")],
                      "requestBody": _body(container_schemas.create_schema(version)),
                      "responses": _responses(
@@ -364,12 +426,12 @@ def _operations(version: versions.Version) -> dict[str, dict[str, dict[str, Any]
                         _CONTAINER, _ref("parameters", "AllProjects")],
                     "responses": _responses(_ok(200, "Container", "The container"),
                                             404, *_AGENT)},
-            "patch": {"summary": "Update cpu, memory, name or auto_heal.",
+            "patch": {"summary": actions.get("update").summary,
                       "parameters": [_CONTAINER],
                       "requestBody": _body(container_schemas.UPDATE_SCHEMA),
                       "responses": _responses(_ok(200, "Container", "Updated"),
                                               404, 415, *_AGENT)},
-            "delete": {"summary": "Delete a container.", "parameters": [
+            "delete": {"summary": actions.get("delete").summary, "parameters": [
                            _CONTAINER, _bool("force", "Kill and remove whatever its "
                                              "status (admin only from 1.7)."),
                            _bool("stop", "Stop a running container first."),
@@ -377,46 +439,6 @@ def _operations(version: versions.Version) -> dict[str, dict[str, dict[str, Any]
                        "responses": _responses({"204": {"description": "Deleted "
                                                 "(or deletion under way)."}},
                                                404, *_AGENT)}},
-        item + "/start": {"post": _action("Start a Created/Stopped container.")},
-        item + "/stop": {"post": _action("Stop a running container.", [timeout])},
-        item + "/reboot": {"post": _action("Restart a container.", [timeout])},
-        item + "/pause": {"post": _action("Pause a running container.")},
-        item + "/unpause": {"post": _action("Unpause a paused container.")},
-        item + "/kill": {"post": _action("Send a signal (default SIGKILL).", [
-            _query("signal", {"type": "string", "minLength": 1, "maxLength": 32,
-                              "pattern": "^[A-Za-z0-9+]+$"},
-                   "Signal name or number; 'None' means the default.")])},
-        item + "/rebuild": {"post": _action(
-            "Recreate the runtime container, optionally from another image.",
-            [_query("image", _STR), _query("image_driver", {"type": "string", "enum": ["docker"]})],
-            body=_body(container_schemas.REBUILD_SCHEMA, required=False))},
-        item + "/rename": {"post": _action(
-            "Rename (API versions up to %s; later, PATCH the name: 406)."
-            % versions.RENAME_LAST,
-            [_query("name", {"type": "string", "pattern": container_schemas.NAME_PATTERN})],
-            body=_body(container_schemas.RENAME_SCHEMA, required=False),
-            ok=_ok(200, "Container", "Renamed"))},
-        item + "/execute": {"post": _action(
-            "Run a command in a running container and return its output.",
-            [_query("command", _STR, "A shell-quoted command line."),
-             _bool("run", "Must be true (the default)."),
-             _bool("interactive", "Must be false: interactive exec is not served.")],
-            body=_body({"type": "object", "properties": {"command": {
-                "type": ["string", "array"], "items": _STR}}}, required=False),
-            ok=_ok(200, "ExecResult", "Output and exit code"))},
-        item + "/logs": {"get": _action(
-            "The container's output.",
-            [_bool("stdout"), _bool("stderr"), _bool("timestamps"),
-             _query("tail", {"anyOf": [{"type": "string", "enum": ["all", "None"]},
-                                       {"type": "integer", "minimum": 0}]}),
-             _query("since", _STR, "A timestamp or a number of seconds.")],
-            ok=_ok(200, {"type": "string"}, "The log text as a JSON string"))},
-        item + "/top": {"get": _action(
-            "The container's processes.",
-            [_query("ps_args", _STR, "Arguments for ps; 'None' means none.")],
-            ok=_ok(200, "Top", "Process table"))},
-        item + "/stats": {"get": _action(
-            "One resource-usage sample.", ok=_ok(200, "Stats", "Usage"))},
         item + "/container_actions": {"get": {
             "summary": "What was done to the container.",
             "parameters": [_CONTAINER],
@@ -476,6 +498,7 @@ def _operations(version: versions.Version) -> dict[str, dict[str, dict[str, Any]
             "summary": "Zones with an up compute service.",
             "responses": _responses(_ok(200, "AvailabilityZoneList", "Zones"))}},
     }
+    ops.update(_container_actions())
     extra_query = {"disable": [_query("disabled_reason", {"type": "string", "maxLength": 255})],
                    "force_down": [_bool("forced_down")]}
     for action in ("enable", "disable", "force_down"):
@@ -486,6 +509,12 @@ def _operations(version: versions.Version) -> dict[str, dict[str, dict[str, Any]
             "requestBody": _body(_loosen_required(services_ctl.SCHEMAS[action]),
                                  required=False),
             "responses": _responses(_ok(200, "ServiceUpdated", "Updated"), 404, 415)}}
+    for resource, issue in unimplemented.RESOURCES.items():
+        ops["/v1/%s" % resource] = {"get": {
+            "summary": "Not implemented yet (issue: %s): every method, here and "
+                       "below, answers 404 naming the feature." % issue,
+            "responses": {str(code): _ref("responses", "E%d" % code)
+                          for code in (401, 404, 406)}}}
     return ops
 
 
@@ -500,6 +529,13 @@ def _version_names(version: versions.Version) -> list[str]:
     minors = range(versions.MIN_VERSION.minor, version.minor + 1)
     return (["%s %d.%d" % (versions.SERVICE_TYPE, version.major, m) for m in minors]
             + ["%s latest" % versions.SERVICE_TYPE])
+
+
+def _history() -> str:
+    """The microversion history (versions.HISTORY) as a Markdown list."""
+    lines = ["- **%s** %s%s" % (c.version, c.summary, " *Here:* %s" % c.here if c.here else "")
+             for c in versions.HISTORY]
+    return "\n\nMicroversions:\n\n" + "\n".join(lines)
 
 
 def document(version: versions.Version = versions.MAX_VERSION) -> dict[str, Any]:
@@ -527,7 +563,7 @@ def document(version: versions.Version = versions.MAX_VERSION) -> dict[str, Any]
                 "Errors are always {\"errors\": [{request_id, code, status, title, "
                 "detail, links}]}; a 5xx shows a correlation id, never internals."
                 % (versions.MIN_VERSION, versions.MAX_VERSION, versions.HEADER,
-                   versions.LEGACY_HEADER, version)),
+                   versions.LEGACY_HEADER, version)) + _history(),
         },
         "servers": [{"url": "/"}],
         "security": [{"keystone": []},

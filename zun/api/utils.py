@@ -8,35 +8,48 @@ from __future__ import annotations
 
 import json
 import shlex
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Protocol, Sequence
 from urllib.parse import urlencode
-from typing import Any, Iterable, Mapping
 
 import pecan
 import webob
 
 from zun.api import versions
+from zun.api.schemas import validation
 from zun.common import exception, policy
 from zun.common.context import RequestContext
+
+if TYPE_CHECKING:
+    # as in zun.api.hooks: the compute API is built on first use, not imported
+    from zun.compute.api import API as ComputeAPI
 
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 
 
+# pecan.request is untyped (Any): the typed locals below name what the
+# hooks (zun.api.hooks) and the microversion middleware put there.
+
 def context() -> RequestContext:
-    return pecan.request.context
+    ctx: RequestContext = pecan.request.context
+    return ctx
 
 
 def api_version() -> versions.Version:
-    return pecan.request.environ[versions.ENVIRON_KEY]
+    version: versions.Version = pecan.request.environ[versions.ENVIRON_KEY]
+    return version
 
 
-def compute_api() -> Any:
-    return pecan.request.compute_api_getter()
+def compute_api() -> ComputeAPI:
+    api: ComputeAPI = pecan.request.compute_api_getter()
+    return api
 
 
 def query() -> Mapping[str, str]:
     """The query string (only the last value of a repeated key)."""
-    return pecan.request.GET
+    # a webob MultiDict, whose get() and [] answer the last value
+    params: Mapping[str, str] = pecan.request.GET
+    return params
 
 
 def query_value(name: str, default: Any = None) -> Any:
@@ -98,7 +111,7 @@ def json_body(required: bool = True) -> dict[str, Any]:
         body = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise exception.ValidationError(detail="The request body is not "
-                                        "valid JSON: %s" % exc)
+                                        "valid JSON: %s" % exc) from None
     if not isinstance(body, dict):
         raise exception.ValidationError(detail="The request body must be a "
                                         "JSON object.")
@@ -110,9 +123,7 @@ def split_command(command: str, field: str = "command") -> list[str]:
     try:
         return shlex.split(command)
     except ValueError as exc:
-        raise exception.ValidationError(
-            detail="Invalid input for field '%s'. Value: '%s'. %s"
-            % (field, command, exc))
+        raise validation.invalid_field(field, command, str(exc)) from None
 
 
 def set_all_projects(ctx: RequestContext, rule: str) -> None:
@@ -130,7 +141,15 @@ def empty_response(status: int) -> webob.Response:
     return response
 
 
-def next_page_url(collection: str, rows: list[Any], limit: int) -> str | None:
+class _Identified(Protocol):
+    """A row addressed by uuid (a container, a host): what a marker names."""
+
+    @property
+    def uuid(self) -> str: ...
+
+
+def next_page_url(collection: str, rows: Sequence[_Identified],
+                  limit: int) -> str | None:
     """Where the next page of ``/v1/<collection>`` starts (None on the last).
 
     Every other query parameter of the request is kept.

@@ -1,15 +1,18 @@
-"""The microversion table: every version-dependent fact of the API lives here.
+"""Microversions: what each one means here, and the numbers code compares.
 
 Clients (zunclient, Heat, tempest) negotiate a version per request; what a
-request may send and what a response may show depend on it. Keeping the
-numbers in one table means a schema, a controller and a view can never
-disagree about when a field appeared.
+request may send and what a response may show depend on it. ``HISTORY``
+says, one row per version, what it brought upstream and where this zun
+answers differently; the constants below are what schemas, controllers and
+views compare against, so they can never disagree about when a field
+appeared. Container actions declare their own version windows with the
+rest of each action (the action registry, ``zun.common.actions``).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 from zun.common import exception
 
@@ -42,6 +45,110 @@ class Version:
 MIN_VERSION = Version(1, 1)
 MAX_VERSION = Version(1, 40)
 
+
+class Change(NamedTuple):
+    """What one microversion means.
+
+    ``summary`` is what the version introduced (upstream's meaning, which
+    clients rely on); ``here`` is empty when this zun serves it as upstream
+    does, else how it differs, for the docs and the OpenAPI description.
+    """
+
+    version: Version
+    summary: str
+    here: str = ""
+
+
+_NEUTRON = "Not served: networks need Neutron, which this zun does not use yet."
+_CAPSULES = "Capsules are not served yet (/v1/capsules answers 404 naming the feature)."
+
+# One row per minor version from MIN_VERSION to MAX_VERSION (a unit test
+# checks this): add a row with every new microversion.
+HISTORY: tuple[Change, ...] = (
+    Change(Version(1, 1), "The base version, also what a request without a version "
+           "header gets: 'command' is one shell-quoted string."),
+    Change(Version(1, 2), "'nets' on create: the Neutron networks to join.",
+           "Only an empty list is accepted: each project's containers share a "
+           "network of their own. An empty 'nets' is ignored below 1.2 too "
+           "(zunclient always sends one)."),
+    Change(Version(1, 3), "'auto_remove' on create."),
+    Change(Version(1, 4), "The hosts API: GET /v1/hosts and /v1/hosts/{host} "
+           "(admin); 406 below."),
+    Change(Version(1, 5), "'runtime' on create (admin).",
+           "Scheduling picks only hosts whose engine offers that runtime; one "
+           "that no up, enabled host offers is a 400 and records nothing."),
+    Change(Version(1, 6), "POST /v1/containers/{id}/network_detach.", _NEUTRON),
+    Change(Version(1, 7), "'?force' on delete needs the admin policy "
+           "(container:delete_force)."),
+    Change(Version(1, 8), "POST /v1/containers/{id}/network_attach.", _NEUTRON),
+    Change(Version(1, 9), "'hostname' on create."),
+    Change(Version(1, 10), "Delete is asynchronous: 204 at once, the agent "
+           "removes the container afterwards.",
+           "Asynchronous at every version."),
+    Change(Version(1, 11), "'mounts' on create: Cinder volumes.",
+           "Volume mounts need Cinder and are a 400; files can be injected as "
+           "bind mounts from 1.23. An empty 'mounts' is ignored below 1.11."),
+    Change(Version(1, 12), "'?stop' on delete: stop a running container first.",
+           "Accepted at every version: clients pinned below 1.12 (tempest's "
+           "legacy class) clean up with it."),
+    Change(Version(1, 13), "GET /v1/containers/{id}/network_list.", _NEUTRON),
+    Change(Version(1, 14), "POST /v1/containers/{id}/rename is gone (406 from "
+           "here): PATCH the 'name' instead."),
+    Change(Version(1, 15), "The add_security_group and remove_security_group "
+           "actions are gone.",
+           "Never served, at any version."),
+    Change(Version(1, 16), "Capsules take their restart policy from the "
+           "template.", _CAPSULES),
+    Change(Version(1, 17), "network_detach by port.", _NEUTRON),
+    Change(Version(1, 18), "network_list answers in a new format.", _NEUTRON),
+    Change(Version(1, 19), "POST /v1/containers/{id}/resize_container (cpu, "
+           "memory).",
+           "Not served yet; PATCH with cpu/memory resizes in place at every "
+           "version."),
+    Change(Version(1, 20), "'command' is a list of strings."),
+    Change(Version(1, 21), "'privileged' on create.",
+           "Accepted by the schema; the default policy refuses it to everybody "
+           "(as upstream's)."),
+    Change(Version(1, 22), "'healthcheck' on create.",
+           "Applied as the engine's health probe (cmd or test, times in "
+           "seconds); the verdict shows in a running container's "
+           "status_detail."),
+    Change(Version(1, 23), "Mounts carry 'type': bind or volume.",
+           "Only 'bind' (an injected file) is served."),
+    Change(Version(1, 24), "'exposed_ports' on create, exclusive with "
+           "'security_groups'.",
+           "A non-empty value is a 400: exposed ports need per-project "
+           "networks, not provided yet. 'security_groups' takes only "
+           "['default'] (what no value means)."),
+    Change(Version(1, 25), "Archive data (cp) is base64.",
+           "Archives are not served yet; bind mount file content is base64 "
+           "from here (raw below)."),
+    Change(Version(1, 26), "Quotas: /v1/quotas and /v1/quota_classes.",
+           "Served at every version, as upstream's code does (only its "
+           "api-ref says 1.26)."),
+    Change(Version(1, 27), "DELETE /v1/networks/{id}.",
+           "Not served: /v1/networks answers 404 naming the feature."),
+    Change(Version(1, 28), "'cpu_policy' on create (shared or dedicated).",
+           "'dedicated' is a 400: no host offers CPU pinning "
+           "(enable_cpu_pinning is false); 'shared' is the engine's default."),
+    Change(Version(1, 29), "Hosts show 'enable_cpu_pinning'."),
+    Change(Version(1, 30), "Private registries: /v1/registries.",
+           "Not served yet: /v1/registries answers 404 naming the feature."),
+    Change(Version(1, 31), "'registry' on create; containers show "
+           "'registry_id'.",
+           "A 'registry' on create is a 400 (no private registries yet)."),
+    Change(Version(1, 32), "Capsule delete is asynchronous.", _CAPSULES),
+    Change(Version(1, 33), "Container actions show 'finish_time'."),
+    Change(Version(1, 34), "Capsules take init containers.", _CAPSULES),
+    Change(Version(1, 35), "Capsule containers take 'ports'.", _CAPSULES),
+    Change(Version(1, 36), "'tty' on create (zunclient sends it with "
+           "'interactive')."),
+    Change(Version(1, 37), "Capsule containers take 'tty' and 'stdin'.", _CAPSULES),
+    Change(Version(1, 38), "Capsules take 'annotations'.", _CAPSULES),
+    Change(Version(1, 39), "'host' on create: the compute host to use (admin)."),
+    Change(Version(1, 40), "'entrypoint' on create."),
+)
+
 # Fields of the create body and the version that introduced each one.
 CREATE_FIELD_MIN_VERSION: dict[str, Version] = {
     "nets": Version(1, 2),
@@ -68,7 +175,6 @@ VIEW_FIELD_MIN_VERSION: dict[str, Version] = {
 }
 
 FORCE_DELETE_ADMIN_ONLY = Version(1, 7)   # from here ?force needs admin policy
-RENAME_LAST = Version(1, 13)              # POST .../rename served up to here
 COMMAND_IS_LIST = Version(1, 20)          # below: one shell-quoted string
 ACTION_FINISH_TIME = Version(1, 33)       # container actions show finish_time
 MOUNT_TYPE = Version(1, 23)               # mounts carry type bind|volume
@@ -98,7 +204,7 @@ def parse_header(value: str | None) -> Version:
         version = Version.parse(requested)
     except ValueError:
         raise exception.NotAcceptable(
-            reason="invalid API version %r; %s" % (requested, _EXPECTED))
+            reason="invalid API version %r; %s" % (requested, _EXPECTED)) from None
     if not MIN_VERSION <= version <= MAX_VERSION:
         raise exception.NotAcceptable(
             reason="API version %s is not supported; this server supports "

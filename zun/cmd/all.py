@@ -17,8 +17,7 @@ LOG = logging.getLogger(__name__)
 def main() -> None:
     common.prepare()
     from zun.api import app as api_app
-    from zun.common import rpc
-    from zun.common import wsgi_server
+    from zun.common import rpc, wsgi_server
     from zun.compute import api as compute_api
     from zun.compute import service as compute_service
     from zun.container import driver as drivers

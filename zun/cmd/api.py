@@ -13,8 +13,7 @@ LOG = logging.getLogger(__name__)
 def main() -> None:
     common.prepare()
     from zun.api import app as api_app
-    from zun.common import rpc
-    from zun.common import wsgi_server
+    from zun.common import rpc, wsgi_server
     from zun.compute import api as compute_api
 
     app = api_app.setup_app(compute_api=compute_api.API())

@@ -29,7 +29,7 @@ def _version() -> None:
     print(migration.version() or "None")
 
 
-def _add_parsers(subparsers: argparse._SubParsersAction) -> None:
+def _add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "upgrade", help="Upgrade the schema to REVISION (default: head).")
     parser.add_argument("revision", nargs="?", default="head")

@@ -1,24 +1,41 @@
-"""Every error zun raises, each carrying the HTTP status it maps to.
+"""Every error zun raises, each carrying what the client sees of it.
 
 This module is the single error-to-HTTP table: the API's error middleware
-reads ``code`` off the exception and never guesses. Exceptions raised on the
-compute host travel back over RPC (oslo.messaging re-creates them by class
-name from this module), so the same mapping holds for remote failures.
+reads two attributes off the exception and never guesses.
+
+``error_code``
+    The client-visible code: the body says ``"code": "container.<error_code>"``.
+    Every class declares its own, written out, so renaming a class (or
+    oslo.messaging re-creating it on the API side as ``<Name>_Remote``)
+    cannot change what clients read. A code, once shipped, never changes;
+    a unit test pins them all.
+``code``
+    The HTTP status. A class deriving directly from :class:`ZunException`
+    declares it; deeper classes deliberately inherit it from that
+    category root (everything under :class:`NotFound` is a 404, under
+    :class:`Conflict` a 409, ...) and never override it, so ``except
+    NotFound`` and "answers 404" mean the same thing. A unit test checks
+    this too. To answer another status, derive from another root.
+
+5xx messages are hidden from the user by the API (a correlation id is shown
+instead), except 503, whose message says which dependency is away. A bad
+field of a request is worded once, by :func:`invalid_field`.
+Exceptions raised on the compute host travel back over RPC (oslo.messaging
+re-creates them from this module, by class name), so remote failures keep
+their status and code.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
 class ZunException(Exception):
-    """Base class: ``msg_fmt`` is formatted with the keyword arguments.
-
-    ``code`` is the HTTP status the API answers with. 5xx messages are hidden
-    from the user by the API (a correlation id is shown instead).
-    """
+    """Base class: ``msg_fmt`` is formatted with the keyword arguments."""
 
     msg_fmt = "An unknown exception occurred."
     code = 500
+    error_code = "zun_exception"
 
     def __init__(self, message: str | None = None, **kwargs: Any) -> None:
         self.kwargs = kwargs
@@ -38,19 +55,52 @@ class ZunException(Exception):
 class Invalid(ZunException):
     msg_fmt = "Unacceptable parameters: %(reason)s"
     code = 400
+    error_code = "invalid"
 
 
 class ValidationError(Invalid):
     msg_fmt = "%(detail)s"
+    error_code = "validation_error"
+
+
+class _NoValue:
+    """Marks a bad field whose value is not worth quoting (absent, unknown)."""
+
+    def __repr__(self) -> str:
+        return "NO_VALUE"
+
+
+NO_VALUE: Any = _NoValue()
+
+
+def invalid_field(field: str, value: Any = NO_VALUE, reason: str = "") -> ValidationError:
+    """The one wording of a bad field (400), for every layer that checks input.
+
+    ``Invalid input for field '<field>'. Value: '<value>'. <reason>``, or
+    without the ``Value`` part when ``value`` is omitted (a missing or an
+    unknown field). zunclient prints it verbatim and clients match on it:
+    every "Invalid input for field" message comes from here (a unit test
+    checks). Returned, not raised: call sites read ``raise invalid_field(...)``.
+    The API reaches it as ``zun.api.schemas.validation.invalid_field``.
+    """
+    parts = ["Invalid input for field '%s'." % field]
+    if value is not NO_VALUE:
+        shown = value if isinstance(value, str) else json.dumps(value)
+        parts.append("Value: '%s'." % shown)
+    if reason:
+        parts.append(reason)
+    return ValidationError(detail=" ".join(parts))
 
 
 class InvalidParamInVersion(Invalid):
     msg_fmt = ("Parameter '%(param)s' is not allowed in API version %(version)s; "
                "it needs %(min_version)s or newer.")
+    error_code = "invalid_param_in_version"
 
 
 class InvalidValue(Invalid):
     msg_fmt = "Received value '%(value)s' is invalid for %(field)s."
+    error_code = "invalid_value"
 
 
 class UnsupportedOperation(Invalid):
@@ -58,75 +108,123 @@ class UnsupportedOperation(Invalid):
 
     msg_fmt = ("The '%(driver)s' container driver does not support "
                "'%(operation)s'.")
+    error_code = "unsupported_operation"
 
 
 class ImageNotFound(Invalid):
+    """A 400, not a 404: the image is a bad value in the request."""
+
     msg_fmt = "Image %(image)s could not be found: %(reason)s"
+    error_code = "image_not_found"
 
 
 # --- 403 -------------------------------------------------------------------
 class PolicyNotAuthorized(ZunException):
     msg_fmt = "Policy doesn't allow %(action)s to be performed."
     code = 403
+    error_code = "policy_not_authorized"
+
+
+class OverQuota(ZunException):
+    """The project would exceed its quota of one resource (nothing created)."""
+
+    msg_fmt = ("Quota exceeded for %(resource)s: requested %(requested)s, but "
+               "already used %(used)s of %(limit)s.")
+    code = 403
+    error_code = "over_quota"
 
 
 # --- 404 -------------------------------------------------------------------
 class NotFound(ZunException):
     msg_fmt = "Resource could not be found."
     code = 404
+    error_code = "not_found"
 
 
 class ContainerNotFound(NotFound):
     msg_fmt = "Container %(container)s could not be found."
+    error_code = "container_not_found"
 
 
 class ContainerActionNotFound(NotFound):
     msg_fmt = ("Action with request_id %(request_id)s not found for "
                "container %(container)s.")
+    error_code = "container_action_not_found"
 
 
 class ServiceNotFound(NotFound):
     msg_fmt = "Service %(service)s could not be found."
+    error_code = "service_not_found"
+
+
+class ComputeNodeNotFound(NotFound):
+    msg_fmt = "Host %(host)s could not be found."
+    error_code = "compute_node_not_found"
 
 
 class RuntimeContainerNotFound(NotFound):
     """The runtime (e.g. Docker) has no container with this id."""
 
     msg_fmt = "No such container: %(container_id)s"
+    error_code = "runtime_container_not_found"
+
+
+class FeatureNotImplemented(NotFound):
+    """A part of the upstream API this zun does not serve yet.
+
+    A 404 (not 501) because the resource really is absent here, zunclient
+    prints its title as for any 404, and clients do not retry a 4xx.
+    """
+
+    msg_fmt = "%(feature)s is not implemented by this zun yet (issue: %(issue)s)."
+    error_code = "feature_not_implemented"
 
 
 # --- 406 -------------------------------------------------------------------
 class NotAcceptable(ZunException):
     msg_fmt = "Request not acceptable: %(reason)s"
     code = 406
+    error_code = "not_acceptable"
 
 
 # --- 409 -------------------------------------------------------------------
 class Conflict(ZunException):
     msg_fmt = "Conflict: %(reason)s"
     code = 409
+    error_code = "conflict"
 
 
 class InvalidStateException(Conflict):
     msg_fmt = "Cannot %(action)s container %(id)s in %(actual_state)s state."
+    error_code = "invalid_state_exception"
 
 
 class ContainerTaskInFlight(Conflict):
     msg_fmt = ("Cannot %(action)s container %(id)s: operation %(task_state)s "
                "is in progress; retry when it has finished.")
+    error_code = "container_task_in_flight"
 
 
 class ContainerNameAmbiguous(Conflict):
     msg_fmt = ("Multiple containers exist with name %(name)s; "
                "use the uuid instead.")
+    error_code = "container_name_ambiguous"
 
 
 class ContainerAlreadyExists(Conflict):
     msg_fmt = "A container with %(field)s %(value)s already exists."
+    error_code = "container_already_exists"
 
 
 class ServiceAlreadyExists(Conflict):
     msg_fmt = "Service %(binary)s on host %(host)s already exists."
+    error_code = "service_already_exists"
+
+
+class ServiceInUse(Conflict):
+    msg_fmt = ("Service %(binary)s on host %(host)s still has %(count)d "
+               "container(s); delete or move them before deleting the service.")
+    error_code = "service_in_use"
 
 
 class StaleUpdate(Conflict):
@@ -134,54 +232,15 @@ class StaleUpdate(Conflict):
 
     msg_fmt = ("Container %(uuid)s changed concurrently (expected %(expected)s, "
                "found %(actual)s).")
-
-
-# --- 415 -------------------------------------------------------------------
-class UnsupportedMediaType(ZunException):
-    msg_fmt = "Unsupported media type: %(content_type)s; use application/json."
-    code = 415
-
-
-# --- 5xx -------------------------------------------------------------------
-class ServiceUnavailable(ZunException):
-    """A dependency (message bus, compute agent) cannot be reached."""
-
-    msg_fmt = "%(reason)s"
-    code = 503
-
-
-class DockerError(ZunException):
-    msg_fmt = "Docker error: %(error_msg)s"
-    code = 500
-
-
-class RuntimeOperationFailed(ZunException):
-    """The runtime refused an operation for a reason the user should see."""
-
-    msg_fmt = "%(reason)s"
-    code = 409
-
-
-class NoValidHost(ZunException):
-    """No compute host passed the scheduler's filters."""
-
-    msg_fmt = "No valid host was found: %(reason)s"
-    code = 409
+    error_code = "stale_update"
 
 
 class ContainerHostNotUp(Conflict):
+    """Upstream answers 500 here; the host being down is a state, not a bug."""
+
     msg_fmt = ("Container %(container)s is on host %(host)s, whose compute "
                "service is down; try again when it is back.")
-
-
-# --- appended: services and hosts ----------------------------------------------
-class ComputeNodeNotFound(NotFound):
-    msg_fmt = "Host %(host)s could not be found."
-
-
-class ServiceInUse(Conflict):
-    msg_fmt = ("Service %(binary)s on host %(host)s still has %(count)d "
-               "container(s); delete or move them before deleting the service.")
+    error_code = "container_host_not_up"
 
 
 class HostFull(Conflict):
@@ -189,12 +248,53 @@ class HostFull(Conflict):
 
     msg_fmt = ("Host %(host)s cannot fit %(requested)s more %(resource)s "
                "(%(used)s used of %(limit)s).")
+    error_code = "host_full"
 
 
-# --- appended: quotas -----------------------------------------------------------
-class OverQuota(ZunException):
-    """The project would exceed its quota of one resource (nothing created)."""
+class RuntimeOperationFailed(ZunException):
+    """The runtime refused an operation for a reason the user should see."""
 
-    msg_fmt = ("Quota exceeded for %(resource)s: requested %(requested)s, but "
-               "already used %(used)s of %(limit)s.")
-    code = 403
+    msg_fmt = "%(reason)s"
+    code = 409
+    error_code = "runtime_operation_failed"
+
+
+class NoValidHost(ZunException):
+    """No compute host passed the scheduler's filters (upstream: a 500)."""
+
+    msg_fmt = "No valid host was found: %(reason)s"
+    code = 409
+    error_code = "no_valid_host"
+
+
+# --- 415 -------------------------------------------------------------------
+class UnsupportedMediaType(ZunException):
+    msg_fmt = "Unsupported media type: %(content_type)s; use application/json."
+    code = 415
+    error_code = "unsupported_media_type"
+
+
+# --- 5xx -------------------------------------------------------------------
+class ContainerRuntimeError(ZunException):
+    """The container runtime failed in a way the user cannot fix (a fault).
+
+    The driver-neutral "the runtime failed"; a driver may raise a subclass
+    that names its runtime (DockerError).
+    """
+
+    msg_fmt = "Container runtime error: %(error_msg)s"
+    code = 500
+    error_code = "container_runtime_error"
+
+
+class DockerError(ContainerRuntimeError):
+    msg_fmt = "Docker error: %(error_msg)s"
+    error_code = "docker_error"
+
+
+class ServiceUnavailable(ZunException):
+    """A dependency (message bus, compute agent) cannot be reached."""
+
+    msg_fmt = "%(reason)s"
+    code = 503
+    error_code = "service_unavailable"

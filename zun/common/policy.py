@@ -11,8 +11,8 @@ from typing import Any, Mapping
 
 from oslo_policy import policy
 
-from zun.common import exception
-from zun.common import policies
+from zun.common import exception, policies
+from zun.common.context import RequestContext
 from zun.conf import CONF
 
 _ENFORCER: policy.Enforcer | None = None
@@ -39,7 +39,7 @@ def reset() -> None:
         _ENFORCER = None
 
 
-def authorize(context: Any, rule: str, target: Mapping[str, Any] | None = None,
+def authorize(context: RequestContext, rule: str, target: Mapping[str, Any] | None = None,
               do_raise: bool = True) -> bool:
     """Check ``rule`` for ``context`` against ``target``.
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import oslo_messaging as messaging
 
+from zun.common import actions, exception
 from zun.common import context as zun_context
-from zun.common import exception
 from zun.conf import CONF
 
 LOG = logging.getLogger(__name__)
@@ -38,10 +38,10 @@ BUS_ERRORS = (messaging.MessageDeliveryFailure, messaging.MessagingTimeout,
 class ContextSerializer(messaging.NoOpSerializer):
     """Sends the request context as a dict and rebuilds zun's context class."""
 
-    def serialize_context(self, ctxt: Any) -> dict:
+    def serialize_context(self, ctxt: zun_context.RequestContext) -> dict[str, Any]:
         return ctxt.to_dict()
 
-    def deserialize_context(self, ctxt: dict) -> zun_context.RequestContext:
+    def deserialize_context(self, ctxt: dict[str, Any]) -> zun_context.RequestContext:
         return zun_context.RequestContext.from_dict(ctxt)
 
 
@@ -73,21 +73,24 @@ class MessagingClient:
         # just restarted) fails at once (MessageUndeliverable -> 503) instead
         # of being dropped silently while the API answers 202.
         self._client = messaging.get_rpc_client(
-            get_transport(), messaging.Target(topic=topic, version="1.0"),
+            get_transport(), messaging.Target(topic=topic, version=actions.RPC_VERSION),
             serializer=ContextSerializer(),
             transport_options=messaging.TransportOptions(at_least_once=True))
         self._timeout = timeout
         self._cast_retry = cast_retry
 
     def cast(self, context: zun_context.RequestContext, host: str,
-             method: str, **kwargs: Any) -> None:
-        cctxt = self._client.prepare(server=host, retry=self._cast_retry)
+             method: str, version: str = "1.0", **kwargs: Any) -> None:
+        """``version``: the RPC version the message needs (the agent refuses
+        a newer one than it serves)."""
+        cctxt = self._client.prepare(server=host, retry=self._cast_retry,
+                                     version=version)
         cctxt.cast(context, method, **kwargs)
 
     def call(self, context: zun_context.RequestContext, host: str,
-             method: str, **kwargs: Any) -> Any:
+             method: str, version: str = "1.0", **kwargs: Any) -> Any:
         cctxt = self._client.prepare(server=host, timeout=self._timeout,
-                                     retry=self._cast_retry)
+                                     retry=self._cast_retry, version=version)
         return cctxt.call(context, method, **kwargs)
 
 
@@ -108,26 +111,28 @@ class LocalClient:
         return zun_context.RequestContext.from_dict(context.to_dict())
 
     def cast(self, context: zun_context.RequestContext, host: str,
-             method: str, **kwargs: Any) -> None:
+             method: str, version: str = "1.0", **kwargs: Any) -> None:
+        # One process: the endpoint is always this code's own version.
         func = getattr(self._endpoint, method)
         future = self._pool.submit(func, self._copy(context), **kwargs)
         future.add_done_callback(_log_cast_failure)
 
     def call(self, context: zun_context.RequestContext, host: str,
-             method: str, **kwargs: Any) -> Any:
+             method: str, version: str = "1.0", **kwargs: Any) -> Any:
         return getattr(self._endpoint, method)(self._copy(context), **kwargs)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True)
 
 
-def _log_cast_failure(future: concurrent.futures.Future) -> None:
+def _log_cast_failure(future: concurrent.futures.Future[Any]) -> None:
     exc = future.exception()
     if exc is not None:
         LOG.error("In-process cast failed: %s", exc, exc_info=exc)
 
 
-def get_server(target: messaging.Target, endpoints: list) -> messaging.rpc.RPCServer:
+def get_server(target: messaging.Target,
+               endpoints: list[Any]) -> messaging.rpc.RPCServer:
     """An RPC server on the threading executor (no eventlet)."""
     return messaging.get_rpc_server(get_transport(), target, endpoints,
                                     executor="threading",

@@ -1,9 +1,10 @@
-"""The container state machine: the one place that says what may happen when.
+"""The container state machine's vocabulary: statuses, task states, runtime states.
 
-The API consults :data:`ALLOWED_STATUSES` before accepting an action, and a
-container whose ``task_state`` is set accepts no action at all: exactly one
-operation runs per container at a time. The task state an action claims is
-written with a compare-and-set, so two concurrent requests cannot both win.
+Which action may run from which status, and which task state it claims, is
+declared per action in :mod:`zun.common.actions`. A container whose
+``task_state`` is set accepts no state-changing action: exactly one
+operation runs per container at a time, claimed with a compare-and-set, so
+two concurrent requests cannot both win.
 """
 from __future__ import annotations
 
@@ -45,80 +46,6 @@ ALL_TASK_STATES = (IMAGE_PULLING, CONTAINER_CREATING, CONTAINER_STARTING,
                    CONTAINER_STOPPING, CONTAINER_REBOOTING, CONTAINER_PAUSING,
                    CONTAINER_UNPAUSING, CONTAINER_KILLING, CONTAINER_DELETING,
                    CONTAINER_REBUILDING, CONTAINER_UPDATING)
-
-# --- allowed statuses per action (upstream's VALID_STATES) --------------------
-_DELETE = (CREATED, ERROR, STOPPED, DELETED, DEAD)
-
-ALLOWED_STATUSES: dict[str, tuple[str, ...]] = {
-    "start": (CREATED, STOPPED, ERROR),
-    "stop": (RUNNING,),
-    "kill": (RUNNING,),
-    "pause": (RUNNING,),
-    "execute": (RUNNING,),
-    "execute_resize": (RUNNING,),
-    "attach": (RUNNING,),
-    "resize": (RUNNING,),
-    "top": (RUNNING,),
-    "stats": (RUNNING,),
-    "unpause": (PAUSED,),
-    "reboot": (CREATED, RUNNING, STOPPED, ERROR),
-    "rebuild": (CREATED, RUNNING, STOPPED, ERROR),
-    "update": (CREATED, RUNNING, STOPPED, PAUSED),
-    "resize_container": (CREATED, RUNNING, STOPPED, PAUSED),
-    "commit": (RUNNING, STOPPED, PAUSED),
-    "get_archive": (CREATED, PAUSED, RUNNING, STOPPED),
-    "put_archive": (CREATED, PAUSED, RUNNING, STOPPED),
-    "logs": (CREATED, ERROR, PAUSED, RUNNING, STOPPED, UNKNOWN),
-    "delete": _DELETE,
-    "delete_after_stop": _DELETE + (RUNNING,),
-    "delete_force": tuple(s for s in ALL_STATUSES if s != PAUSED),
-}
-
-# The task state each state-changing action claims while it is in flight.
-TASK_FOR_ACTION: dict[str, str] = {
-    "create": CONTAINER_CREATING,
-    "start": CONTAINER_STARTING,
-    "stop": CONTAINER_STOPPING,
-    "reboot": CONTAINER_REBOOTING,
-    "pause": CONTAINER_PAUSING,
-    "unpause": CONTAINER_UNPAUSING,
-    "kill": CONTAINER_KILLING,
-    "delete": CONTAINER_DELETING,
-    "delete_after_stop": CONTAINER_DELETING,
-    "delete_force": CONTAINER_DELETING,
-    "rebuild": CONTAINER_REBUILDING,
-    "update": CONTAINER_UPDATING,
-}
-
-# The action behind a task state (the first action claiming it).
-ACTION_FOR_TASK: dict[str, str] = {}
-for _action, _task in TASK_FOR_ACTION.items():
-    ACTION_FOR_TASK.setdefault(_task, _action)
-
-def allowed_statuses(action: str) -> tuple[str, ...]:
-    """Statuses from which ``action`` may run; unknown actions are a bug."""
-    return ALLOWED_STATUSES[action]
-
-
-def check_action_allowed(action: str, uuid: str, status: str,
-                         task_state: str | None) -> None:
-    """Raise a 409 unless ``action`` may run now on this container.
-
-    Checked in the API before anything is written or sent. The caller must
-    still claim the task state with a compare-and-set: this check alone
-    cannot stop two concurrent requests.
-    """
-    if task_state is not None and action not in ("delete_force",):
-        raise exception.ContainerTaskInFlight(
-            action=_verb(action), id=uuid, task_state=task_state)
-    if status not in ALLOWED_STATUSES[action]:
-        raise exception.InvalidStateException(
-            action=_verb(action), id=uuid, actual_state=status)
-
-
-def _verb(action: str) -> str:
-    return "delete" if action.startswith("delete") else action
-
 
 # --- runtime facts -> status ---------------------------------------------------
 # Driver-neutral runtime states reported by drivers (see

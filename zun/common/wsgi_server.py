@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 import socketserver
-from typing import Callable
 from wsgiref import simple_server
+from wsgiref.types import WSGIApplication
 
 LOG = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class _Handler(simple_server.WSGIRequestHandler):
         return self.client_address[0]
 
 
-def make_server(host: str, port: int, app: Callable) -> _ThreadingServer:
+def make_server(host: str, port: int, app: WSGIApplication) -> _ThreadingServer:
     """Bind now (so a taken port fails at once); serve with serve_forever()."""
     server = simple_server.make_server(host, port, app,
                                        server_class=_ThreadingServer,

@@ -1,24 +1,34 @@
 """The API side of compute: check, claim, record and send.
 
 Controllers call only this class for anything that touches a host. It owns
-the rules that must hold before a message leaves the API: the allowed-status
-table, the one-operation-at-a-time claim (a compare-and-set of
-``task_state``), scheduling, the container-action record, and turning a
-broken message bus into a clear 503 that leaves nothing half-written.
+the rules that must hold before a message leaves the API, each read from the
+action's row in :mod:`zun.common.actions`: the allowed statuses, the
+one-operation-at-a-time claim (a compare-and-set of ``task_state``), the
+host's driver capability and RPC version, scheduling, the container-action
+record, and turning a broken message bus into a clear 503 that leaves
+nothing half-written.
+
+Errors every public method may raise (each carries its HTTP code):
+``InvalidStateException`` / ``ContainerTaskInFlight`` (409: the status or an
+operation in flight forbids it), ``Conflict`` (409: never placed on a host,
+or the host's agent is too old for the action), ``ContainerHostNotUp`` (409),
+``UnsupportedOperation`` (400: the host's driver cannot do it) and
+``ServiceUnavailable`` (503: the bus or the agent is unreachable; the claim
+is undone). Calls (logs, exec, top, stats, update) also re-raise what the
+agent raised (e.g. ``RuntimeContainerNotFound``, 404).
 """
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from oslo_utils import uuidutils
 
-from zun.common import exception
-from zun.common import states
+from zun.common import actions, exception, states
 from zun.common.context import RequestContext
 from zun.compute import rpcapi
-from zun.container.driver.base import CAPABILITY_FOR_ACTION
 from zun.db import api as db_api
+from zun.db.models import Container
 from zun.scheduler import scheduler
 
 LOG = logging.getLogger(__name__)
@@ -37,9 +47,13 @@ class API:
 
     # --- helpers -------------------------------------------------------------
     @staticmethod
-    def _check_host(context: RequestContext, container: Any, action: str) -> None:
-        """Refuse before sending: no host or a down host (409), or an action
-        the host's driver cannot do (400)."""
+    def _check_host(context: RequestContext, container: Container, action: str) -> str:
+        """The container's host, if ``action`` may be sent there now.
+
+        Refuses before sending: no host, a down host or an agent too old for
+        the action (409), or an action the host's driver cannot do (400).
+        """
+        row = actions.get(action)
         if not container.host:
             raise exception.Conflict(
                 reason="container %s was never placed on a host (%s); delete it "
@@ -50,14 +64,21 @@ class API:
                                          scheduler.COMPUTE_BINARY)
         except exception.NotFound:
             raise exception.ContainerHostNotUp(container=container.uuid,
-                                               host=container.host)
-        capability = CAPABILITY_FOR_ACTION.get(action)
-        if capability and capability not in (service.capabilities or []):
+                                               host=container.host) from None
+        if row.capability and row.capability not in (service.capabilities or []):
             raise exception.UnsupportedOperation(driver=service.driver,
-                                                 operation=capability)
+                                                 operation=row.capability)
+        served = service.rpc_version or "1.0"
+        if actions.version_tuple(served) < actions.version_tuple(row.rpc_version):
+            raise exception.Conflict(
+                reason="the compute service on host %s serves RPC API %s, which "
+                       "cannot take '%s' (it needs %s); upgrade zun-compute on that "
+                       "host first" % (container.host, served, row.variant_of or action,
+                                      row.rpc_version))
         if not scheduler.service_is_up(service):
             raise exception.ContainerHostNotUp(container=container.uuid,
                                                host=container.host)
+        return container.host
 
     @staticmethod
     def _host_is_up(context: RequestContext, host: str) -> bool:
@@ -68,28 +89,31 @@ class API:
             return False
         return scheduler.service_is_up(service)
 
-    def _claim(self, context: RequestContext, container: Any, action: str,
-               task_state: str) -> Any:
-        """Set ``task_state`` iff no task runs and the status allows ``action``.
+    def _claim(self, context: RequestContext, container: Container,
+               action: str) -> Container:
+        """Set the action's task state iff the status allows it and no task runs
+        (unless the action overrides tasks in flight).
 
         The compare-and-set is what makes two racing requests resolve to one
         202 and one 409; the pre-check only gives the loser a precise message.
         """
-        allowed = states.allowed_statuses(action)
-        expected: dict[str, Any] = {"status": list(allowed)}
-        if action != "delete_force":
+        row = actions.get(action)
+        if not row.task_state or row.allowed is None:
+            raise ValueError("%s claims no task state" % action)
+        expected: dict[str, Any] = {"status": list(row.allowed)}
+        if not row.overrides_task:
             expected["task_state"] = None
         try:
             return db_api.container_update(context.elevated(), container.uuid,
-                                           {"task_state": task_state},
+                                           {"task_state": row.task_state},
                                            expected=expected)
-        except exception.StaleUpdate:
+        except exception.StaleUpdate as lost:
             current = db_api.container_get_by_uuid(context.elevated(), container.uuid)
-            states.check_action_allowed(action, current.uuid, current.status,
-                                        current.task_state)
+            actions.check_allowed(action, current.uuid, current.status,
+                                  current.task_state)
             raise exception.ContainerTaskInFlight(
-                action=action, id=container.uuid,
-                task_state=current.task_state or "another operation")
+                action=row.variant_of or action, id=container.uuid,
+                task_state=current.task_state or "another operation") from lost
 
     @staticmethod
     def _release(context: RequestContext, uuid: str, task_state: str) -> None:
@@ -99,21 +123,41 @@ class API:
         except exception.ZunException:
             LOG.warning("Could not release task %s of %s", task_state, uuid)
 
-    def _send(self, context: RequestContext, container: Any, action: str,
-              task_state: str, send: Any) -> None:
-        """Record the action and cast; undo the claim if the bus is down."""
-        db_api.action_start(context, container.uuid, action)
+    def _send(self, context: RequestContext, container: Container, action: str,
+              send: Callable[[], Any]) -> Any:
+        """Record the action and send; undo the claim if the bus is down."""
+        row = actions.get(action)
+        db_api.action_start(context, container.uuid, row.variant_of or action)
         try:
-            send()
+            return send()
         except exception.ServiceUnavailable:
-            self._release(context, container.uuid, task_state)
+            if row.task_state:
+                self._release(context, container.uuid, row.task_state)
             db_api.action_finish(context, container.uuid, context.request_id,
                                  message="Error")
             raise
 
+    def _begin(self, context: RequestContext, container: Container,
+               action: str) -> str:
+        """The checks and the claim every state-changing action goes through;
+        the host to send it to."""
+        actions.check_allowed(action, container.uuid, container.status,
+                              container.task_state)
+        host = self._check_host(context, container, action)
+        self._claim(context, container, action)
+        return host
+
     # --- create / show -------------------------------------------------------
     def container_create(self, context: RequestContext, values: dict[str, Any],
-                         run: bool) -> Any:
+                         run: bool) -> Container:
+        """Insert the row on a host that can take it and cast the create.
+
+        Returns the row (Creating), or an Error row holding no quota when no
+        host can take it (NoValidHost: the reason is in status_reason).
+        Raises OverQuota (403, no row written), UnsupportedOperation (400:
+        hosts are fit but none can create) or ServiceUnavailable (503, the
+        row ends in Error with the reason).
+        """
         values = dict(values)
         values.setdefault("uuid", uuidutils.generate_uuid())
         requested_host = values.pop("host", None)
@@ -124,9 +168,13 @@ class API:
             values.pop(key, None)
         # Checked again in every insert below, under a lock: an over-quota
         # create is refused (403) and leaves no row, not even an Error one.
-        quota = db_api.quota_get(context, values.get("project_id") or context.project_id)
+        project = values.get("project_id") or context.project_id
+        if not project:
+            # A token scoped to no project (system scope, unscoped) owns nothing.
+            raise exception.PolicyNotAuthorized(action="container:create (no project)")
+        quota = db_api.quota_get(context, project)
         try:
-            row = self._place(context, values, requested_host, zone, hints, quota)
+            row, host = self._place(context, values, requested_host, zone, hints, quota)
         except exception.NoValidHost as exc:
             values.update(status=states.ERROR, status_reason=str(exc),
                           task_state=None, host=None)
@@ -136,7 +184,7 @@ class API:
             return row
         db_api.action_start(context, row.uuid, "create")
         try:
-            self.rpcapi.container_create(context, row.host, row.uuid, run)
+            self.rpcapi.container_create(context, host, row.uuid, run)
         except exception.ServiceUnavailable as exc:
             db_api.container_update(
                 context.elevated(), row.uuid,
@@ -150,49 +198,54 @@ class API:
     def _place(context: RequestContext, values: dict[str, Any],
                requested_host: str | None, zone: str | None,
                hints: dict[str, str] | None = None,
-               quota: dict[str, int] | None = None) -> Any:
-        """Insert the row on the first candidate host whose claim succeeds."""
+               quota: dict[str, int] | None = None) -> tuple[Container, str]:
+        """Insert the row on the first candidate host whose claim succeeds;
+        the row and its host."""
         full = []
         for candidate in scheduler.candidate_hosts(
-                context, "create", requested_host, zone,
+                context, actions.get("create").capability or "create",
+                requested_host, zone,
                 runtime=values.get("runtime"), hints=hints):
             placed = dict(values, status=states.CREATING,
                           task_state=states.CONTAINER_CREATING, host=candidate.host)
             try:
                 return db_api.container_create(
-                    context, placed, capacity=candidate.limits, quota=quota)
+                    context, placed, capacity=candidate.limits,
+                    quota=quota), candidate.host
             except exception.HostFull as exc:
                 full.append(str(exc))
         raise exception.NoValidHost(reason="; ".join(full))
 
-    def container_show(self, context: RequestContext, container: Any) -> Any:
+    def container_show(self, context: RequestContext, container: Container) -> Container:
         """The row as stored: the agent's event sync keeps it current."""
         return container
 
     # --- state-changing actions ------------------------------------------
-    def container_action(self, context: RequestContext, container: Any,
-                         action: str, **kwargs: Any) -> None:
-        states.check_action_allowed(action, container.uuid, container.status,
-                                    container.task_state)
-        self._check_host(context, container, action)
-        task = states.TASK_FOR_ACTION[action]
-        self._claim(context, container, action, task)
-        params = {k: v for k, v in kwargs.items() if v is not None}
-        self._send(context, container, action, task,
+    def container_action(self, context: RequestContext, container: Container,
+                         action: str, **params: Any) -> None:
+        """A generic action (start, stop, reboot, pause, unpause, kill, ...):
+        check, claim its task state and cast it with its parameters."""
+        if not actions.get(action).generic:
+            raise ValueError("%s is not a generic action" % action)
+        host = self._begin(context, container, action)
+        params = {k: v for k, v in params.items() if v is not None}
+        self._send(context, container, action,
                    lambda: self.rpcapi.container_action(
-                       context, container.host, container.uuid, action, **params))
+                       context, host, container.uuid, action, **params))
 
-    def container_delete(self, context: RequestContext, container: Any,
+    def container_delete(self, context: RequestContext, container: Container,
                          force: bool = False, stop: bool = False) -> None:
+        """Delete (``stop``: stop a running one first; ``force``: whatever its
+        status, even with a task in flight or its host down)."""
         action = "delete_force" if force else ("delete_after_stop" if stop else "delete")
-        states.check_action_allowed(action, container.uuid, container.status,
-                                    container.task_state)
+        actions.check_allowed(action, container.uuid, container.status,
+                              container.task_state)
         if not container.host or not container.container_id:
             if container.task_state is None or force:
                 # never reached a runtime: nothing to clean up on a host
                 db_api.container_destroy(context.elevated(), container.uuid)
                 return
-        if force and not self._host_is_up(context, container.host):
+        if force and container.host and not self._host_is_up(context, container.host):
             # The agent is down: forget the container now; when the agent
             # comes back, its reconcile removes the runtime container as an
             # orphan (after [compute] orphan_grace).
@@ -201,45 +254,38 @@ class API:
                         container.uuid, container.host)
             db_api.container_destroy(context.elevated(), container.uuid)
             return
-        self._check_host(context, container, "delete")
-        task = states.TASK_FOR_ACTION[action]
-        self._claim(context, container, action, task)
-        self._send(context, container, "delete", task,
+        host = self._check_host(context, container, action)
+        self._claim(context, container, action)
+        self._send(context, container, action,
                    lambda: self.rpcapi.container_delete(
-                       context, container.host, container.uuid, force, stop))
+                       context, host, container.uuid, force, stop))
 
-    def container_rebuild(self, context: RequestContext, container: Any,
+    def container_rebuild(self, context: RequestContext, container: Container,
                           image: str | None = None) -> None:
         """Recreate the runtime container, optionally from another image."""
-        states.check_action_allowed("rebuild", container.uuid, container.status,
-                                    container.task_state)
-        self._check_host(context, container, "rebuild")
-        task = states.CONTAINER_REBUILDING
-        self._claim(context, container, "rebuild", task)
-        self._send(context, container, "rebuild", task,
+        host = self._begin(context, container, "rebuild")
+        self._send(context, container, "rebuild",
                    lambda: self.rpcapi.container_rebuild(
-                       context, container.host, container.uuid, image))
+                       context, host, container.uuid, image))
 
-    def container_update(self, context: RequestContext, container: Any,
-                         patch: dict[str, Any]) -> Any:
-        db_values = {k: patch[k] for k in ("name", "auto_heal") if k in patch}
-        resize = {k: patch[k] for k in ("cpu", "memory") if k in patch}
+    def container_update(self, context: RequestContext, container: Container,
+                         patch: dict[str, Any]) -> Container:
+        """Rename / auto_heal in the DB; cpu and memory resized on the host
+        first when the runtime container exists (a call: the answer says
+        whether the runtime took the new limits)."""
+        db_values: dict[str, Any] = {k: patch[k] for k in ("name", "auto_heal")
+                                     if k in patch}
+        resize: dict[str, Any] = {k: patch[k] for k in ("cpu", "memory") if k in patch}
         if resize:
-            states.check_action_allowed("update", container.uuid, container.status,
-                                        container.task_state)
-            task = states.CONTAINER_UPDATING
+            actions.check_allowed("update", container.uuid, container.status,
+                                  container.task_state)
             if container.container_id:
-                self._check_host(context, container, "update")
-                self._claim(context, container, "update", task)
-                db_api.action_start(context, container.uuid, "update")
-                try:
-                    self.rpcapi.container_update(
-                        context, container.host, container.uuid,
-                        resize.get("cpu"),
-                        str(resize["memory"]) if "memory" in resize else None)
-                except exception.ServiceUnavailable:
-                    self._release(context, container.uuid, task)
-                    raise
+                host = self._begin(context, container, "update")
+                self._send(context, container, "update",
+                           lambda: self.rpcapi.container_update(
+                               context, host, container.uuid,
+                               resize.get("cpu"),
+                               str(resize["memory"]) if "memory" in resize else None))
             else:
                 db_values.update(resize)
                 if "memory" in db_values:
@@ -248,45 +294,42 @@ class API:
             db_api.container_update(context.elevated(), container.uuid, db_values)
         return db_api.container_get_by_uuid(context.elevated(), container.uuid)
 
-    def container_rename(self, context: RequestContext, container: Any,
-                         name: str) -> Any:
+    def container_rename(self, context: RequestContext, container: Container,
+                         name: str) -> Container:
+        """A DB-only change (the runtime name stays ``zun-<uuid>``)."""
         return self.container_update(context, container, {"name": name})
 
     # --- reads (calls) -------------------------------------------------------
-    @staticmethod
-    def _read_status(container: Any, action: str) -> None:
-        if container.status not in states.allowed_statuses(action):
-            raise exception.InvalidStateException(
-                action=action, id=container.uuid, actual_state=container.status)
+    def _read(self, context: RequestContext, container: Container, action: str) -> str:
+        actions.check_allowed(action, container.uuid, container.status,
+                              container.task_state)
+        return self._check_host(context, container, action)
 
-    def _read(self, context: RequestContext, container: Any, action: str) -> None:
-        self._read_status(container, action)
-        self._check_host(context, container, action)
-
-    def container_logs(self, context: RequestContext, container: Any,
+    def container_logs(self, context: RequestContext, container: Container,
                        stdout: bool = True, stderr: bool = True,
                        timestamps: bool = False, tail: str = "all",
                        since: str | None = None) -> str:
+        """The output; "" for a container that never reached a runtime."""
         if not container.container_id:
-            self._read_status(container, "logs")
+            actions.check_allowed("logs", container.uuid, container.status,
+                                  container.task_state)
             return ""
-        self._read(context, container, "logs")
+        host = self._read(context, container, "logs")
         return self.rpcapi.container_logs(
-            context, container.host, container.uuid, stdout=stdout, stderr=stderr,
+            context, host, container.uuid, stdout=stdout, stderr=stderr,
             timestamps=timestamps, tail=tail, since=since)
 
-    def container_exec(self, context: RequestContext, container: Any,
+    def container_exec(self, context: RequestContext, container: Container,
                        command: list[str]) -> dict[str, Any]:
-        self._read(context, container, "execute")
-        return self.rpcapi.container_exec(context, container.host,
-                                           container.uuid, command)
+        """Run ``command`` and return its output and exit code."""
+        host = self._read(context, container, "execute")
+        return self.rpcapi.container_exec(context, host, container.uuid, command)
 
-    def container_top(self, context: RequestContext, container: Any,
+    def container_top(self, context: RequestContext, container: Container,
                       ps_args: str | None = None) -> dict[str, Any]:
-        self._read(context, container, "top")
-        return self.rpcapi.container_top(context, container.host,
-                                         container.uuid, ps_args)
+        host = self._read(context, container, "top")
+        return self.rpcapi.container_top(context, host, container.uuid, ps_args)
 
-    def container_stats(self, context: RequestContext, container: Any) -> dict[str, Any]:
-        self._read(context, container, "stats")
-        return self.rpcapi.container_stats(context, container.host, container.uuid)
+    def container_stats(self, context: RequestContext, container: Container) -> dict[str, Any]:
+        host = self._read(context, container, "stats")
+        return self.rpcapi.container_stats(context, host, container.uuid)

@@ -18,35 +18,37 @@ from typing import Any, Iterator
 
 import oslo_messaging as messaging
 
+from zun.common import actions, exception, states
 from zun.common import context as zun_context
-from zun.common import exception
-from zun.common import states
 from zun.common.context import RequestContext
 from zun.compute import mounts
 from zun.compute import sync as sync_mod
 from zun.container.driver import base as driver_base
 from zun.db import api as db_api
+from zun.db.models import Container
 
 LOG = logging.getLogger(__name__)
 
 
-def spec_from_row(row: Any) -> driver_base.ContainerSpec:
+def spec_from_row(row: Container) -> driver_base.ContainerSpec:
     """What the driver needs from a container row, in driver terms."""
     return driver_base.ContainerSpec(
-        uuid=row.uuid, project_id=row.project_id, image=row.image, host=row.host,
+        uuid=row.uuid, project_id=row.project_id, image=row.image or "", host=row.host,
         command=row.command or None, entrypoint=row.entrypoint or None,
         environment=dict(row.environment or {}), workdir=row.workdir,
         labels=dict(row.labels or {}), hostname=row.hostname,
         memory_mib=int(row.memory) if row.memory else None,
         cpu=row.cpu, restart_policy=row.restart_policy or None,
         auto_remove=bool(row.auto_remove), interactive=bool(row.interactive),
-        tty=bool(row.tty), image_pull_policy=row.image_pull_policy)
+        tty=bool(row.tty), image_pull_policy=row.image_pull_policy,
+        runtime=row.runtime or None, healthcheck=row.healthcheck or None)
 
 
 class Manager:
     """Endpoint of the ``zun-compute`` topic on one host."""
 
-    target = messaging.Target(version="1.0")
+    # The RPC API this agent serves; its history is actions.RPC_HISTORY.
+    target = messaging.Target(version=actions.RPC_VERSION)
 
     def __init__(self, driver: driver_base.ContainerDriver, host: str,
                  sync: sync_mod.StateSync) -> None:
@@ -87,7 +89,7 @@ class Manager:
 
     def _finish(self, context: RequestContext, uuid: str, task_state: str,
                 facts: driver_base.RuntimeFacts | None,
-                values: dict[str, Any] | None = None) -> Any:
+                values: dict[str, Any] | None = None) -> Container | None:
         """Write the outcome: runtime facts + extras, clear the claimed task."""
         update = sync_mod.values_from_facts(facts) if facts is not None else {}
         update.update(values or {})
@@ -103,7 +105,7 @@ class Manager:
             self.sync.resync_if_dirty(uuid)
         return None
 
-    def _fail(self, context: RequestContext, row: Any, task_state: str,
+    def _fail(self, context: RequestContext, row: Container, task_state: str,
               exc: Exception, what: str) -> None:
         """Record a failed operation truthfully: re-inspect, keep the reason."""
         reason = "Failed to %s: %s" % (what, exc)
@@ -121,12 +123,12 @@ class Manager:
         LOG.warning("Container %s: %s", row.uuid, reason)
         self._finish(context, row.uuid, task_state, facts, values)
 
-    def _load(self, context: RequestContext, uuid: str) -> Any:
+    def _load(self, context: RequestContext, uuid: str) -> Container:
         return db_api.container_get_by_uuid(context, uuid)
 
     @contextlib.contextmanager
     def _operation(self, context: RequestContext, uuid: str, task: str,
-                   description: str) -> Iterator[tuple[RequestContext, Any]]:
+                   description: str) -> Iterator[tuple[RequestContext, Container | None]]:
         """Enter one claimed operation: admin context, log line, claim check.
 
         Yields (context, row), or (context, None) when the row no longer holds
@@ -175,7 +177,7 @@ class Manager:
                 return
             self._finish(context, uuid, task, facts, {"status_reason": None})
 
-    def _create_runtime(self, context: RequestContext, row: Any, task: str,
+    def _create_runtime(self, context: RequestContext, row: Container, task: str,
                         run: bool) -> driver_base.RuntimeFacts:
         """Create (and maybe start) the runtime container of ``row``.
 
@@ -223,17 +225,16 @@ class Manager:
 
     def container_action(self, context: RequestContext, uuid: str, action: str,
                          params: dict[str, Any] | None = None) -> None:
-        """start, stop, reboot, pause, unpause or kill, with its parameters."""
-        params = params or {}
-        task = states.TASK_FOR_ACTION[action]
-        operation = {
-            "start": lambda cid: self.driver.start(cid),
-            "stop": lambda cid: self.driver.stop(cid, params.get("timeout")),
-            "reboot": lambda cid: self.driver.reboot(cid, params.get("timeout")),
-            "pause": lambda cid: self.driver.pause(cid),
-            "unpause": lambda cid: self.driver.unpause(cid),
-            "kill": lambda cid: self.driver.kill(cid, params.get("signal")),
-        }[action]
+        """A generic action of the registry: one driver call, its parameters
+        passed by name (start, stop(timeout), kill(signal), ...)."""
+        row_def = actions.get(action)
+        if not row_def.generic or not row_def.task_state:
+            raise exception.Invalid(reason="'%s' is not an action the agent "
+                                           "dispatches generically" % action)
+        known = {p.name for p in row_def.params}
+        kwargs = {k: v for k, v in (params or {}).items() if k in known}
+        operation = getattr(self.driver, row_def.driver_method or action)
+        task = row_def.task_state
         with self._operation(context, uuid, task, action.capitalize()) as (context, row):
             if row is None:
                 return
@@ -241,7 +242,7 @@ class Manager:
                 with self._event(context, uuid, action):
                     if not row.container_id:
                         raise exception.RuntimeContainerNotFound(container_id="(none)")
-                    facts = operation(row.container_id)
+                    facts = operation(row.container_id, **kwargs)
             except Exception as exc:  # noqa: BLE001
                 self._fail(context, row, task, exc, "%s container" % action)
                 return
@@ -334,14 +335,14 @@ class Manager:
         return stats
 
     # --- auto heal -----------------------------------------------------------
-    def heal(self, row: Any, run: bool) -> bool:
+    def heal(self, row: Container, run: bool) -> bool:
         """Recreate the vanished runtime container of an auto_heal row.
 
         Claims the row like an API request would (compare-and-set of the
         task state), so a concurrent user action wins cleanly. Returns
         whether the heal was attempted.
         """
-        if row.status not in states.allowed_statuses("rebuild"):
+        if row.status not in (actions.get("rebuild").allowed or ()):
             return False
         ctx = zun_context.get_admin_context()
         try:
@@ -388,9 +389,11 @@ class Manager:
             LOG.info("Recovered interrupted operations: %s", counts)
         return counts
 
-    def _resolve(self, ctx: RequestContext, row: Any,
+    def _resolve(self, ctx: RequestContext, row: Container,
                  runtime: dict[str, driver_base.RuntimeFacts]) -> str | None:
         task = row.task_state
+        if task is None:
+            return None  # resolved meanwhile
         facts = None
         if row.container_id:
             with contextlib.suppress(exception.RuntimeContainerNotFound):
@@ -409,7 +412,7 @@ class Manager:
             return "deleted"
         reason = ("The %s operation was interrupted (compute agent restart or "
                   "lost request); the state shown is the runtime's."
-                  % states.ACTION_FOR_TASK.get(task, task))
+                  % actions.ACTION_FOR_TASK.get(task, task))
         if facts is not None:
             values = sync_mod.values_from_facts(facts)
         else:
@@ -421,7 +424,7 @@ class Manager:
         except (exception.StaleUpdate, exception.NotFound):
             return None
         for action in db_api.actions_get(ctx, row.uuid):
-            if action.finish_time is None:
+            if action.finish_time is None and action.request_id:
                 db_api.action_finish(ctx, row.uuid, action.request_id, message="Error")
         LOG.info("Resolved the interrupted %s of %s: %s", task, row.uuid,
                  values["status"])

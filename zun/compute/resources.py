@@ -16,11 +16,11 @@ import uuid as uuidlib
 from typing import Any, Iterable
 
 from zun.common import context as zun_context
-from zun.common import exception
-from zun.common import states
+from zun.common import exception, states
 from zun.conf import CONF
 from zun.container.driver import base as driver_base
 from zun.db import api as db_api
+from zun.db import models
 
 LOG = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def _memory_mib(value: Any) -> int:
         return 0
 
 
-def container_usage(rows: Iterable[Any]) -> dict[str, Any]:
+def container_usage(rows: Iterable[models.Container]) -> dict[str, Any]:
     """Container counts and cpu/memory given out, from this host's rows."""
     total = running = paused = 0
     cpu_used = 0.0
@@ -202,13 +202,13 @@ class InventoryReporter:
                             "%s: %s", self.host, exc)
         return self._driver_facts
 
-    def collect(self, rows: Iterable[Any]) -> dict[str, Any]:
+    def collect(self, rows: Iterable[models.Container]) -> dict[str, Any]:
         """The compute_node values for this host, given its container rows."""
         values = host_facts(self._runtime_facts())
         values.update(container_usage(rows))
         return values
 
-    def report(self) -> Any:
+    def report(self) -> models.ComputeNode:
         """Measure and upsert; returns the compute_node row."""
         ctx = zun_context.get_admin_context()
         values = self.collect(db_api.container_list_by_host(ctx, self.host))

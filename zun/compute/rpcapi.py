@@ -1,19 +1,19 @@
 """Client side of the compute RPC interface: one method per manager endpoint.
 
-State-changing operations are casts (the API answers 202 and the agent
-records the outcome); reads and exec are calls (the API needs the answer).
-Bus failures become ``ServiceUnavailable`` so the user sees a 503 with a
-clear message, never a 500.
+Which endpoint method serves an action, whether it is a cast (state changes:
+the API answers 202 and the agent records the outcome) or a call (reads and
+exec: the API needs the answer), and the RPC version the message needs all
+come from the action registry (:mod:`zun.common.actions`). Bus failures
+become ``ServiceUnavailable`` so the user sees a 503 with a clear message,
+never a 500.
 """
 from __future__ import annotations
 
-import functools
-from typing import Any, Callable
+from typing import Any
 
 import oslo_messaging as messaging
 
-from zun.common import exception
-from zun.common import rpc
+from zun.common import actions, exception, rpc
 from zun.common.context import RequestContext
 
 
@@ -25,74 +25,73 @@ def _why(exc: Exception) -> str:
     return "the message bus is unavailable"
 
 
-def _bus_errors_as_503(func: Callable) -> Callable:
-    @functools.wraps(func)
-    def wrapper(self: "ComputeAPI", context: RequestContext, host: str,
-                *args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(self, context, host, *args, **kwargs)
-        except rpc.BUS_ERRORS as exc:
-            raise exception.ServiceUnavailable(
-                reason="The compute service on host %s could not be reached: %s; "
-                       "try again later." % (host, _why(exc)))
-    return wrapper
-
-
 class ComputeAPI:
     """Sends compute operations to the agent of a given host."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
 
+    def _send(self, action: str, context: RequestContext, host: str, /,
+              **kwargs: Any) -> Any:
+        """Cast or call the agent method of ``action`` on ``host``.
+
+        Raises ServiceUnavailable (503) when the bus or the agent cannot be
+        reached; a call re-raises what the agent raised.
+        """
+        row = actions.get(action)
+        if not (row.agent_method and row.rpc):
+            raise ValueError("action %s is not served by the agent" % action)
+        send = self.client.cast if row.rpc == "cast" else self.client.call
+        try:
+            return send(context, host, row.agent_method, version=row.rpc_version,
+                        **kwargs)
+        except rpc.BUS_ERRORS as exc:
+            raise exception.ServiceUnavailable(
+                reason="The compute service on host %s could not be reached: %s; "
+                       "try again later." % (host, _why(exc))) from exc
+
     # --- casts -------------------------------------------------------------
-    @_bus_errors_as_503
     def container_create(self, context: RequestContext, host: str,
                          uuid: str, run: bool) -> None:
-        self.client.cast(context, host, "container_create", uuid=uuid, run=run)
+        self._send("create", context, host, uuid=uuid, run=run)
 
-    @_bus_errors_as_503
     def container_action(self, context: RequestContext, host: str,
-                         uuid: str, action: str, **kwargs: Any) -> None:
-        """start, stop(timeout), reboot(timeout), pause, unpause, kill(signal)."""
-        self.client.cast(context, host, "container_action", uuid=uuid,
-                         action=action, params=kwargs)
+                         uuid: str, action: str, **params: Any) -> None:
+        """A generic action (start, stop(timeout), kill(signal), ...)."""
+        self._send(action, context, host, uuid=uuid, action=action, params=params)
 
-    @_bus_errors_as_503
     def container_delete(self, context: RequestContext, host: str, uuid: str,
                          force: bool, stop: bool) -> None:
-        self.client.cast(context, host, "container_delete", uuid=uuid,
-                         force=force, stop=stop)
+        action = "delete_force" if force else ("delete_after_stop" if stop else "delete")
+        self._send(action, context, host, uuid=uuid, force=force, stop=stop)
 
-    @_bus_errors_as_503
     def container_rebuild(self, context: RequestContext, host: str, uuid: str,
                           image: str | None) -> None:
-        self.client.cast(context, host, "container_rebuild", uuid=uuid, image=image)
+        self._send("rebuild", context, host, uuid=uuid, image=image)
 
     # --- calls -------------------------------------------------------------
-    @_bus_errors_as_503
     def container_update(self, context: RequestContext, host: str, uuid: str,
                          cpu: float | None, memory: str | None) -> None:
-        self.client.call(context, host, "container_update", uuid=uuid,
-                         cpu=cpu, memory=memory)
+        self._send("update", context, host, uuid=uuid, cpu=cpu, memory=memory)
 
-    @_bus_errors_as_503
     def container_logs(self, context: RequestContext, host: str, uuid: str,
                        **kwargs: Any) -> str:
-        return self.client.call(context, host, "container_logs", uuid=uuid, **kwargs)
+        result: str = self._send("logs", context, host, uuid=uuid, **kwargs)
+        return result
 
-    @_bus_errors_as_503
     def container_exec(self, context: RequestContext, host: str, uuid: str,
                        command: list[str]) -> dict[str, Any]:
-        return self.client.call(context, host, "container_exec", uuid=uuid,
-                                command=command)
+        result: dict[str, Any] = self._send("execute", context, host, uuid=uuid,
+                                            command=command)
+        return result
 
-    @_bus_errors_as_503
     def container_top(self, context: RequestContext, host: str, uuid: str,
                       ps_args: str | None) -> dict[str, Any]:
-        return self.client.call(context, host, "container_top", uuid=uuid,
-                                ps_args=ps_args)
+        result: dict[str, Any] = self._send("top", context, host, uuid=uuid,
+                                            ps_args=ps_args)
+        return result
 
-    @_bus_errors_as_503
     def container_stats(self, context: RequestContext, host: str,
                         uuid: str) -> dict[str, Any]:
-        return self.client.call(context, host, "container_stats", uuid=uuid)
+        result: dict[str, Any] = self._send("stats", context, host, uuid=uuid)
+        return result

@@ -5,15 +5,15 @@ Plain threads with an interruptible wait; no eventlet, no oslo.service loop.
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import threading
 from typing import Any, Callable
 
 import oslo_messaging as messaging
 
+from zun.common import actions, exception, rpc
 from zun.common import context as zun_context
-from zun.common import exception
-from zun.common import rpc
 from zun.compute import manager as manager_mod
 from zun.compute import resources
 from zun.compute import sync as sync_mod
@@ -64,6 +64,24 @@ class ComputeService:
         self._spawn("recovery", lambda: self._recover_after_start(started))
         LOG.info("Compute service started on host %s with driver %s",
                  self.host, self.driver.name)
+        self._warn_if_idle()
+
+    def _warn_if_idle(self) -> None:
+        """Say at start when this host will never be given a container.
+
+        The service runs and heartbeats either way (an operator sees it in
+        ``GET /v1/services``), but a driver without the ``create``
+        capability is never chosen by the scheduler, and a runtime that does
+        not answer fails whatever it is sent.
+        """
+        if "create" not in self.driver.capabilities:
+            LOG.warning("Driver %s on host %s cannot create containers: the "
+                        "host reports capabilities %s and is never scheduled",
+                        self.driver.name, self.host,
+                        sorted(self.driver.capabilities) or "none")
+        elif not self.driver.ping():
+            LOG.warning("The %s runtime of host %s does not answer yet",
+                        self.driver.name, self.host)
 
     def stop(self) -> None:
         self._stop.set()
@@ -78,10 +96,19 @@ class ComputeService:
 
     # --- work --------------------------------------------------------------
     def heartbeat(self) -> None:
+        """Report this agent alive, with what its driver can do.
+
+        The capabilities are the driver's declared ones, whether or not its
+        runtime answers at this moment: a runtime briefly away must not turn
+        every action on its containers into "unsupported" (the action fails
+        with 503 instead). A driver with no runtime at all (rkt) declares
+        none, so its host heartbeats as up yet is never chosen to create.
+        """
         db_api.service_heartbeat(
             zun_context.get_admin_context(), self.host, COMPUTE_BINARY,
             {"driver": self.driver.name,
              "capabilities": sorted(self.driver.capabilities),
+             "rpc_version": actions.RPC_VERSION,
              "availability_zone": CONF.default_availability_zone})
         self._safe(self.inventory.report, "host inventory report")
 
@@ -111,7 +138,7 @@ class ComputeService:
             try:
                 for event in self.driver.events(self._stop):
                     backoff = 0.5
-                    self._safe(lambda: self.sync.on_event(event), "event sync")
+                    self._safe(functools.partial(self.sync.on_event, event), "event sync")
             except exception.ZunException as exc:
                 LOG.warning("Runtime event stream broke (%s); reconnecting", exc)
             except Exception:  # noqa: BLE001 - never let the follower die

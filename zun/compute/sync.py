@@ -18,11 +18,11 @@ from typing import Any, Callable
 from oslo_utils import timeutils
 
 from zun.common import context as zun_context
-from zun.common import exception
-from zun.common import states
+from zun.common import exception, states
 from zun.conf import CONF
 from zun.container.driver import base as driver_base
 from zun.db import api as db_api
+from zun.db import models
 
 LOG = logging.getLogger(__name__)
 
@@ -30,6 +30,8 @@ NO_SUCH_CONTAINER = "No such container"
 _RUNNING = (states.RUNNING, states.RESTARTING)
 # How long a stop is remembered as "it was running" for auto_heal.
 HEAL_MEMORY_SECONDS = 30.0
+# runtime event verbs of commands run inside a container (exec_create, ...)
+_EXEC_PREFIX = "exec_"
 
 
 def _parse_time(value: str | None) -> datetime.datetime | None:
@@ -69,7 +71,7 @@ def _detail(status: str, facts: driver_base.RuntimeFacts) -> str | None:
                                            "" if facts.restart_count == 1 else "s")
                 if facts.restart_count else "")
     if status == states.RUNNING and facts.started_at:
-        return "Up since %s%s" % (facts.started_at, restarts)
+        return "Up since %s%s%s" % (facts.started_at, restarts, _health_note(facts.health))
     if status in (states.STOPPED, states.DEAD) and facts.exit_code is not None:
         when = " at %s" % facts.finished_at if facts.finished_at else ""
         return "Exited(%s)%s%s" % (facts.exit_code, when, restarts)
@@ -78,12 +80,26 @@ def _detail(status: str, facts: driver_base.RuntimeFacts) -> str | None:
     return None
 
 
-def _summary_agrees(row: Any, facts: driver_base.RuntimeFacts) -> bool:
+def _health_note(health: str | None) -> str:
+    """The health probe's verdict as `docker ps` words it, or nothing.
+
+    Kept in status_detail, where upstream clients already look for how a
+    running container is doing; no column of its own.
+    """
+    if health is None:
+        return ""
+    return " (health: starting)" if health == "starting" else " (%s)" % health
+
+
+def _summary_agrees(row: models.Container, facts: driver_base.RuntimeFacts) -> bool:
     """Whether a listing's summary already matches the row (no inspect needed)."""
     if row.container_id != facts.container_id:
         return False
     if states.status_from_runtime(facts.state) != row.status:
         return False
+    if facts.health is not None and not (row.status_detail or "").endswith(
+            _health_note(facts.health)):
+        return False  # the probe's verdict changed (a lost health_status event)
     return facts.exit_code is None or facts.exit_code == row.exit_code
 
 
@@ -91,7 +107,7 @@ class StateSync:
     """Runtime -> DB state for the containers of one host."""
 
     def __init__(self, driver: driver_base.ContainerDriver, host: str,
-                 heal: Callable[[Any, bool], bool] | None = None) -> None:
+                 heal: Callable[[models.Container, bool], bool] | None = None) -> None:
         self.driver = driver
         self.host = host
         # recreates a vanished auto_heal container (row, run it?); True if it
@@ -113,6 +129,11 @@ class StateSync:
         """Handle one runtime event by re-reading the container's facts."""
         if event.host not in (None, self.host):
             return  # another agent's container on a shared runtime
+        if event.action.startswith(_EXEC_PREFIX):
+            # a command run inside (a user's exec, or every health probe:
+            # one per interval) changes nothing the row holds; the probe's
+            # verdict arrives as its own health_status event
+            return
         self.sync_one(event.uuid, event.container_id)
 
     def sync_one(self, uuid: str, container_id: str | None = None,
@@ -155,6 +176,8 @@ class StateSync:
         One query for the rows and one runtime listing per pass; writes only
         for rows that differ. Returns counters for logs and tests.
         """
+        # the begin/done pair lets tests wait for a whole pass, not guess its time
+        LOG.debug("Reconcile of host %s begins", self.host)
         ctx = self._context()
         rows = db_api.container_list_by_host(ctx, self.host)
         # another agent may share this runtime: its containers are not ours
@@ -182,6 +205,7 @@ class StateSync:
         orphans = {uuid: facts_by_uuid[uuid] for uuid in set(facts_by_uuid) - known}
         counts["orphans"] = len(orphans)
         counts["orphans_removed"] = self._handle_orphans(orphans)
+        LOG.debug("Reconcile of host %s done: %s", self.host, counts)
         return counts
 
     def _handle_orphans(self, orphans: dict[str, driver_base.RuntimeFacts]) -> int:
@@ -212,7 +236,7 @@ class StateSync:
                 removed += 1
         return removed
 
-    def _was_running(self, row: Any) -> bool:
+    def _was_running(self, row: models.Container) -> bool:
         """Whether a vanished container should come back running."""
         # not popped: a heal that lost a race is retried with the same memory
         stopped_at = self._recently_running.get(row.uuid)
@@ -224,7 +248,7 @@ class StateSync:
         with self._lock:
             self._dirty.add(uuid)
 
-    def _apply(self, ctx: zun_context.RequestContext, row: Any,
+    def _apply(self, ctx: zun_context.RequestContext, row: models.Container,
                facts: driver_base.RuntimeFacts | None,
                count_only: bool = False) -> bool:
         """Write what ``facts`` imply for ``row``; True when nothing is left to do.

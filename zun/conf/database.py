@@ -9,5 +9,5 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     db_options.set_defaults(conf, connection=_DEFAULT_CONNECTION)
 
 
-def list_opts() -> dict:
+def list_opts() -> dict[str | cfg.OptGroup, list[cfg.Opt]]:
     return {"database": db_options.database_opts}

@@ -18,7 +18,8 @@ opts = [
     cfg.FloatOpt("minimum_cpus", default=0.1, help="Smallest cpu a container may ask for."),
     cfg.FloatOpt("maximum_cpus", default=16.0, help="Largest cpu a container may ask for."),
     cfg.IntOpt("minimum_memory", default=4, help="Smallest memory (MiB) a container may ask for."),
-    cfg.IntOpt("maximum_memory", default=8192, help="Largest memory (MiB) a container may ask for."),
+    cfg.IntOpt("maximum_memory", default=8192,
+               help="Largest memory (MiB) a container may ask for."),
     cfg.IntOpt("minimum_disk", default=1, help="Smallest disk (GiB) a container may ask for."),
     cfg.IntOpt("maximum_disk", default=160, help="Largest disk (GiB) a container may ask for."),
     cfg.IntOpt("service_down_time", default=60,
@@ -34,5 +35,5 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(opts)
 
 
-def list_opts() -> dict:
+def list_opts() -> dict[str | cfg.OptGroup, list[cfg.Opt]]:
     return {"DEFAULT": opts}

@@ -7,7 +7,7 @@ from oslo_config import cfg
 
 group = cfg.OptGroup("quota", title="Per-project quotas")
 
-opts = [
+opts: list[cfg.Opt] = [
     cfg.IntOpt("containers", default=40, min=-1,
                help="Containers a project may have; -1 means unlimited."),
     cfg.IntOpt("cpu", default=20, min=-1,
@@ -31,5 +31,5 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(opts, group=group)
 
 
-def list_opts() -> dict:
+def list_opts() -> dict[str | cfg.OptGroup, list[cfg.Opt]]:
     return {group: opts}

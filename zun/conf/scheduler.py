@@ -24,5 +24,5 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(opts, group=group)
 
 
-def list_opts() -> dict:
+def list_opts() -> dict[str | cfg.OptGroup, list[cfg.Opt]]:
     return {group: opts}

@@ -1,7 +1,9 @@
-"""SQLAlchemy models of zun's four tables.
+"""SQLAlchemy models of every table zun keeps.
 
-The initial alembic revision creates exactly these tables; a unit test
-compares the two so they cannot drift apart. Datetimes are naive UTC.
+The alembic revisions under ``migrations/versions``, applied in order,
+create exactly these tables; a unit test (tests/unit/db/test_migration.py)
+compares the two so they cannot drift apart: a column added here needs a
+new revision. Datetimes are naive UTC.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from oslo_db.sqlalchemy import models
 from sqlalchemy.dialects import mysql
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # MySQL's plain DATETIME drops microseconds; keep them everywhere alike.
 DateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql")
@@ -37,8 +39,8 @@ class _Timestamps:
     timestamps come from the same naive-UTC clock as the other columns.
     """
 
-    created_at = sa.Column(DateTime, default=utcnow)
-    updated_at = sa.Column(DateTime, onupdate=utcnow)
+    created_at: Mapped[datetime.datetime | None] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
 
 
 class Container(_Timestamps, Base):
@@ -50,52 +52,52 @@ class Container(_Timestamps, Base):
         sa.Index("container_name_idx", "name"),
     )
 
-    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
-    uuid = sa.Column(sa.String(36), nullable=False)
-    container_id = sa.Column(sa.String(255))
-    project_id = sa.Column(sa.String(255))
-    user_id = sa.Column(sa.String(255))
-    name = sa.Column(sa.String(255))
-    image = sa.Column(sa.String(255))
-    cpu = sa.Column(sa.Float)
-    cpu_policy = sa.Column(sa.String(255))
-    memory = sa.Column(sa.String(255))
-    disk = sa.Column(sa.Integer)
-    command = sa.Column(sa.JSON)
-    entrypoint = sa.Column(sa.JSON)
-    status = sa.Column(sa.String(255))
-    status_reason = sa.Column(sa.Text)
-    status_detail = sa.Column(sa.String(255))
-    task_state = sa.Column(sa.String(255))
-    environment = sa.Column(sa.JSON)
-    workdir = sa.Column(sa.String(255))
-    ports = sa.Column(sa.JSON)
-    hostname = sa.Column(sa.String(255))
-    labels = sa.Column(sa.JSON)
-    addresses = sa.Column(sa.JSON)
-    image_pull_policy = sa.Column(sa.String(255))
-    image_driver = sa.Column(sa.String(255))
-    host = sa.Column(sa.String(255))
-    restart_policy = sa.Column(sa.JSON)
-    interactive = sa.Column(sa.Boolean, default=False)
-    tty = sa.Column(sa.Boolean, default=False)
-    security_groups = sa.Column(sa.JSON)
-    auto_remove = sa.Column(sa.Boolean, default=False)
-    auto_heal = sa.Column(sa.Boolean, default=False)
-    runtime = sa.Column(sa.String(255))
-    privileged = sa.Column(sa.Boolean, default=False)
-    healthcheck = sa.Column(sa.JSON)
-    exposed_ports = sa.Column(sa.JSON)
-    registry_id = sa.Column(sa.Integer)
-    exit_code = sa.Column(sa.Integer, nullable=True)
-    started_at = sa.Column(DateTime)
-    finished_at = sa.Column(DateTime)
-    version = sa.Column(sa.Integer, nullable=False, default=1,
-                        server_default="1")
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), nullable=False)
+    container_id: Mapped[str | None] = mapped_column(sa.String(255))
+    project_id: Mapped[str | None] = mapped_column(sa.String(255))
+    user_id: Mapped[str | None] = mapped_column(sa.String(255))
+    name: Mapped[str | None] = mapped_column(sa.String(255))
+    image: Mapped[str | None] = mapped_column(sa.String(255))
+    cpu: Mapped[float | None] = mapped_column(sa.Float)
+    cpu_policy: Mapped[str | None] = mapped_column(sa.String(255))
+    memory: Mapped[str | None] = mapped_column(sa.String(255))
+    disk: Mapped[int | None] = mapped_column(sa.Integer)
+    command: Mapped[Any | None] = mapped_column(sa.JSON)
+    entrypoint: Mapped[Any | None] = mapped_column(sa.JSON)
+    status: Mapped[str | None] = mapped_column(sa.String(255))
+    status_reason: Mapped[str | None] = mapped_column(sa.Text)
+    status_detail: Mapped[str | None] = mapped_column(sa.String(255))
+    task_state: Mapped[str | None] = mapped_column(sa.String(255))
+    environment: Mapped[Any | None] = mapped_column(sa.JSON)
+    workdir: Mapped[str | None] = mapped_column(sa.String(255))
+    ports: Mapped[Any | None] = mapped_column(sa.JSON)
+    hostname: Mapped[str | None] = mapped_column(sa.String(255))
+    labels: Mapped[Any | None] = mapped_column(sa.JSON)
+    addresses: Mapped[Any | None] = mapped_column(sa.JSON)
+    image_pull_policy: Mapped[str | None] = mapped_column(sa.String(255))
+    image_driver: Mapped[str | None] = mapped_column(sa.String(255))
+    host: Mapped[str | None] = mapped_column(sa.String(255))
+    restart_policy: Mapped[Any | None] = mapped_column(sa.JSON)
+    interactive: Mapped[bool | None] = mapped_column(sa.Boolean, default=False)
+    tty: Mapped[bool | None] = mapped_column(sa.Boolean, default=False)
+    security_groups: Mapped[Any | None] = mapped_column(sa.JSON)
+    auto_remove: Mapped[bool | None] = mapped_column(sa.Boolean, default=False)
+    auto_heal: Mapped[bool | None] = mapped_column(sa.Boolean, default=False)
+    runtime: Mapped[str | None] = mapped_column(sa.String(255))
+    privileged: Mapped[bool | None] = mapped_column(sa.Boolean, default=False)
+    healthcheck: Mapped[Any | None] = mapped_column(sa.JSON)
+    exposed_ports: Mapped[Any | None] = mapped_column(sa.JSON)
+    registry_id: Mapped[int | None] = mapped_column(sa.Integer)
+    exit_code: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    started_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1,
+                                         server_default="1")
     # [{"type": "bind", "destination": ..., "content": <base64>}]: injected
     # files, kept here so the agent can recreate them (rebuild); capped by
     # the API
-    mounts = sa.Column(sa.JSON)
+    mounts: Mapped[Any | None] = mapped_column(sa.JSON)
 
 
 class ZunService(_Timestamps, Base):
@@ -105,20 +107,23 @@ class ZunService(_Timestamps, Base):
                             name="uniq_zun_service0host0binary"),
     )
 
-    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
-    host = sa.Column(sa.String(255), nullable=False)
-    binary = sa.Column(sa.String(255), nullable=False)
-    disabled = sa.Column(sa.Boolean, nullable=False, default=False,
-                         server_default=sa.false())
-    disabled_reason = sa.Column(sa.String(255))
-    forced_down = sa.Column(sa.Boolean, nullable=False, default=False,
-                            server_default=sa.false())
-    last_seen_up = sa.Column(DateTime)
-    report_count = sa.Column(sa.Integer, nullable=False, default=0,
-                             server_default="0")
-    availability_zone = sa.Column(sa.String(255))
-    driver = sa.Column(sa.String(255))
-    capabilities = sa.Column(sa.JSON)
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    host: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    binary: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    disabled: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
+                                           server_default=sa.false())
+    disabled_reason: Mapped[str | None] = mapped_column(sa.String(255))
+    forced_down: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
+                                              server_default=sa.false())
+    last_seen_up: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    report_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0,
+                                              server_default="0")
+    availability_zone: Mapped[str | None] = mapped_column(sa.String(255))
+    driver: Mapped[str | None] = mapped_column(sa.String(255))
+    capabilities: Mapped[Any | None] = mapped_column(sa.JSON)
+    # The compute RPC API version the service serves (NULL: 1.0, it predates
+    # this column); the API sends nothing newer (zun.common.actions).
+    rpc_version: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 class ContainerAction(_Timestamps, Base):
@@ -127,15 +132,15 @@ class ContainerAction(_Timestamps, Base):
         sa.Index("container_actions_container_uuid_idx", "container_uuid"),
     )
 
-    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
-    action = sa.Column(sa.String(255))
-    container_uuid = sa.Column(sa.String(36), nullable=False)
-    request_id = sa.Column(sa.String(255))
-    user_id = sa.Column(sa.String(255))
-    project_id = sa.Column(sa.String(255))
-    start_time = sa.Column(DateTime)
-    finish_time = sa.Column(DateTime)
-    message = sa.Column(sa.String(255))
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    action: Mapped[str | None] = mapped_column(sa.String(255))
+    container_uuid: Mapped[str] = mapped_column(sa.String(36), nullable=False)
+    request_id: Mapped[str | None] = mapped_column(sa.String(255))
+    user_id: Mapped[str | None] = mapped_column(sa.String(255))
+    project_id: Mapped[str | None] = mapped_column(sa.String(255))
+    start_time: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    finish_time: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    message: Mapped[str | None] = mapped_column(sa.String(255))
 
 
 class ContainerActionEvent(_Timestamps, Base):
@@ -144,18 +149,18 @@ class ContainerActionEvent(_Timestamps, Base):
         sa.Index("container_actions_events_action_id_idx", "action_id"),
     )
 
-    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
-    event = sa.Column(sa.String(255))
-    action_id = sa.Column(
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    event: Mapped[str | None] = mapped_column(sa.String(255))
+    action_id: Mapped[int] = mapped_column(
         sa.Integer,
         sa.ForeignKey("container_actions.id", ondelete="CASCADE",
                       name="container_actions_events_action_id_fkey"),
         nullable=False)
-    start_time = sa.Column(DateTime)
-    finish_time = sa.Column(DateTime)
-    result = sa.Column(sa.String(255))
-    traceback = sa.Column(sa.Text)
-    details = sa.Column(sa.Text)
+    start_time: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    finish_time: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    result: Mapped[str | None] = mapped_column(sa.String(255))
+    traceback: Mapped[str | None] = mapped_column(sa.Text)
+    details: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class ComputeNode(_Timestamps, Base):
@@ -167,29 +172,29 @@ class ComputeNode(_Timestamps, Base):
         sa.UniqueConstraint("hostname", name="uniq_compute_node0hostname"),
     )
 
-    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
-    uuid = sa.Column(sa.String(36), nullable=False)
-    hostname = sa.Column(sa.String(255), nullable=False)
-    cpus = sa.Column(sa.Integer)
-    cpu_used = sa.Column(sa.Float)
-    mem_total = sa.Column(sa.Integer)
-    mem_used = sa.Column(sa.Integer)
-    mem_free = sa.Column(sa.Integer)
-    mem_available = sa.Column(sa.Integer)
-    disk_total = sa.Column(sa.Integer)
-    disk_used = sa.Column(sa.Integer)
-    total_containers = sa.Column(sa.Integer)
-    running_containers = sa.Column(sa.Integer)
-    paused_containers = sa.Column(sa.Integer)
-    stopped_containers = sa.Column(sa.Integer)
-    architecture = sa.Column(sa.String(32))
-    os_type = sa.Column(sa.String(32))
-    os = sa.Column(sa.String(64))
-    kernel_version = sa.Column(sa.String(128))
-    labels = sa.Column(sa.JSON)
-    runtimes = sa.Column(sa.JSON)
-    enable_cpu_pinning = sa.Column(sa.Boolean, nullable=False, default=False,
-                                   server_default=sa.false())
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), nullable=False)
+    hostname: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    cpus: Mapped[int | None] = mapped_column(sa.Integer)
+    cpu_used: Mapped[float | None] = mapped_column(sa.Float)
+    mem_total: Mapped[int | None] = mapped_column(sa.Integer)
+    mem_used: Mapped[int | None] = mapped_column(sa.Integer)
+    mem_free: Mapped[int | None] = mapped_column(sa.Integer)
+    mem_available: Mapped[int | None] = mapped_column(sa.Integer)
+    disk_total: Mapped[int | None] = mapped_column(sa.Integer)
+    disk_used: Mapped[int | None] = mapped_column(sa.Integer)
+    total_containers: Mapped[int | None] = mapped_column(sa.Integer)
+    running_containers: Mapped[int | None] = mapped_column(sa.Integer)
+    paused_containers: Mapped[int | None] = mapped_column(sa.Integer)
+    stopped_containers: Mapped[int | None] = mapped_column(sa.Integer)
+    architecture: Mapped[str | None] = mapped_column(sa.String(32))
+    os_type: Mapped[str | None] = mapped_column(sa.String(32))
+    os: Mapped[str | None] = mapped_column(sa.String(64))
+    kernel_version: Mapped[str | None] = mapped_column(sa.String(128))
+    labels: Mapped[Any | None] = mapped_column(sa.JSON)
+    runtimes: Mapped[Any | None] = mapped_column(sa.JSON)
+    enable_cpu_pinning: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
+                                                     server_default=sa.false())
 
 
 class Quota(_Timestamps, Base):
@@ -201,10 +206,10 @@ class Quota(_Timestamps, Base):
                             name="uniq_quotas0project_id0resource"),
     )
 
-    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
-    project_id = sa.Column(sa.String(255), nullable=False)
-    resource = sa.Column(sa.String(255), nullable=False)
-    hard_limit = sa.Column(sa.Integer, nullable=False)
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    resource: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    hard_limit: Mapped[int] = mapped_column(sa.Integer, nullable=False)
 
 
 class QuotaClass(_Timestamps, Base):
@@ -216,10 +221,10 @@ class QuotaClass(_Timestamps, Base):
                             name="uniq_quota_classes0class_name0resource"),
     )
 
-    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
-    class_name = sa.Column(sa.String(255), nullable=False)
-    resource = sa.Column(sa.String(255), nullable=False)
-    hard_limit = sa.Column(sa.Integer, nullable=False)
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    class_name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    resource: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    hard_limit: Mapped[int] = mapped_column(sa.Integer, nullable=False)
 
 
 class ProjectLock(Base):
@@ -231,4 +236,4 @@ class ProjectLock(Base):
 
     __tablename__ = "project_lock"
 
-    project_id = sa.Column(sa.String(255), primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)

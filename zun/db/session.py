@@ -22,8 +22,10 @@ from typing import Iterator
 
 import sqlalchemy as sa
 from oslo_db.sqlalchemy import enginefacade
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from zun import conf
 
@@ -65,12 +67,12 @@ def _on_engine_create(engine: Engine) -> None:
                                         _dispatch=old.dispatch, dialect=old._dialect)
 
     @sa.event.listens_for(engine, "connect")
-    def _pragmas(dbapi_con, _record) -> None:
+    def _pragmas(dbapi_con: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         dbapi_con.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         if file_based:
             dbapi_con.execute("PRAGMA journal_mode = WAL")
 
-    def _begin(conn) -> None:
+    def _begin(conn: Connection) -> None:
         if "in_transaction" in conn.info:
             return
         immediate = getattr(_intent, "write", False)
@@ -117,7 +119,8 @@ def configure(connection: str) -> None:
 
 def get_engine() -> Engine:
     """The engine in use (starting it if needed)."""
-    return _get_manager().writer.get_engine()
+    engine: Engine = _get_manager().writer.get_engine()
+    return engine
 
 
 @contextlib.contextmanager

@@ -9,23 +9,63 @@ from __future__ import annotations
 import datetime
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Protocol, Sequence
 
 from zun.common import exception
 from zun.common.context import RequestContext
 from zun.conf import CONF
 from zun.db import api as db_api
+from zun.db import models
 
 COMPUTE_BINARY = "zun-compute"
 
 
-def service_is_up(service: Any, now: datetime.datetime | None = None) -> bool:
+class ServiceFacts(Protocol):
+    """The service columns the placement filters read.
+
+    Met by a :class:`models.ZunService` and by a plain row of
+    ``db_api.service_list_schedulable`` alike.
+    """
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def driver(self) -> str | None: ...
+    @property
+    def availability_zone(self) -> str | None: ...
+    @property
+    def capabilities(self) -> list[str] | None: ...
+
+
+class NodeFacts(Protocol):
+    """The inventory columns the scheduler reads.
+
+    Met by a :class:`models.ComputeNode` and by a plain row of
+    ``db_api.service_list_schedulable`` (its inventory columns None for a
+    host that has reported none yet).
+    """
+
+    @property
+    def cpus(self) -> int | None: ...
+    @property
+    def mem_total(self) -> int | None: ...
+    @property
+    def disk_total(self) -> int | None: ...
+    @property
+    def runtimes(self) -> list[str] | None: ...
+    @property
+    def labels(self) -> dict[str, Any] | None: ...
+
+
+def service_is_up(service: models.ZunService,
+                  now: datetime.datetime | None = None) -> bool:
     """Up = not forced down and heard from within ``service_down_time``."""
     if service.forced_down or service.last_seen_up is None:
         return False
     now = now or datetime.datetime.utcnow()
     age = (now - service.last_seen_up).total_seconds()
-    return age <= CONF.service_down_time
+    down_time: int = CONF.service_down_time  # oslo.config values are Any
+    return age <= down_time
 
 
 @dataclass(frozen=True)
@@ -33,7 +73,7 @@ class Candidate:
     """A host that passed every filter, and its inventory row."""
 
     host: str
-    node: Any
+    node: NodeFacts | None
 
     @property
     def limits(self) -> dict[str, float] | None:
@@ -55,7 +95,7 @@ class _Request:
     hints: dict[str, str] = field(default_factory=dict)
 
 
-def limits_of(node: Any | None) -> dict[str, float] | None:
+def limits_of(node: NodeFacts | None) -> dict[str, float] | None:
     """What the scheduler may allocate on a host (None: nothing reported yet).
 
     Totals reported by the agent, times the allocation ratios, minus what is
@@ -65,7 +105,7 @@ def limits_of(node: Any | None) -> dict[str, float] | None:
     if node is None:
         return None
     conf = CONF.scheduler
-    limits = {}
+    limits: dict[str, float] = {}
     if node.cpus:
         limits["cpu"] = node.cpus * conf.cpu_allocation_ratio - conf.reserved_host_cpus
     if node.mem_total:
@@ -78,30 +118,34 @@ def limits_of(node: Any | None) -> dict[str, float] | None:
 
 
 # --- filters: each returns why it rejects the host, or None to pass ---------
-def _service_up(req: _Request, service: Any, node: Any) -> str | None:
+def _service_up(req: _Request, service: models.ZunService,
+                node: NodeFacts | None) -> str | None:
     return None if service_is_up(service) else "service is down"
 
 
-def _service_enabled(req: _Request, service: Any, node: Any) -> str | None:
+def _service_enabled(req: _Request, service: models.ZunService,
+                     node: NodeFacts | None) -> str | None:
     if service.disabled:
         return "service is disabled (%s)" % (service.disabled_reason or "no reason")
     return None
 
 
-def _availability_zone(req: _Request, service: Any, node: Any) -> str | None:
+def _availability_zone(req: _Request, service: ServiceFacts,
+                       node: NodeFacts | None) -> str | None:
     zone = service.availability_zone or CONF.default_availability_zone
     if req.availability_zone and zone != req.availability_zone:
         return "in availability zone %s, not %s" % (zone, req.availability_zone)
     return None
 
 
-def _capability(req: _Request, service: Any, node: Any) -> str | None:
+def _capability(req: _Request, service: ServiceFacts,
+                node: NodeFacts | None) -> str | None:
     if req.capability not in (service.capabilities or []):
         return "driver %s does not support %s" % (service.driver, req.capability)
     return None
 
 
-def _runtime(req: _Request, service: Any, node: Any) -> str | None:
+def _runtime(req: _Request, service: ServiceFacts, node: NodeFacts | None) -> str | None:
     if not req.runtime:
         return None
     offered = (node.runtimes or []) if node is not None else []
@@ -111,7 +155,7 @@ def _runtime(req: _Request, service: Any, node: Any) -> str | None:
     return None
 
 
-def _labels(req: _Request, service: Any, node: Any) -> str | None:
+def _labels(req: _Request, service: ServiceFacts, node: NodeFacts | None) -> str | None:
     labels = (node.labels or {}) if node is not None else {}
     wrong = ["%s=%s" % (key, value) for key, value in sorted(req.hints.items())
              if key not in labels or str(labels[key]) != value]
@@ -120,22 +164,57 @@ def _labels(req: _Request, service: Any, node: Any) -> str | None:
     return None
 
 
+class _SchedulableRow(ServiceFacts, NodeFacts, Protocol):
+    """A plain row of ``db_api.service_list_schedulable``: a service's
+    columns and its inventory's, side by side (sa.Row names them at run
+    time only, so this protocol is what says which are there)."""
+
+
+# The filters' signatures: the full list sees models, the fast path rows.
+_Filter = Callable[[_Request, models.ZunService, NodeFacts | None], str | None]
+_RowFilter = Callable[[_Request, ServiceFacts, NodeFacts | None], str | None]
+
 #: applied in this order; a host's reason is the first filter that rejects it
-FILTERS = (_service_up, _availability_zone, _service_enabled, _capability,
+FILTERS: tuple[_Filter, ...] = (_service_up, _availability_zone, _service_enabled, _capability,
            _runtime, _labels)
 #: what remains once the database has kept only up and enabled services
-_ROW_FILTERS = (_availability_zone, _capability, _runtime, _labels)
+_ROW_FILTERS: tuple[_RowFilter, ...] = (_availability_zone, _capability, _runtime, _labels)
 
 
 def _fast_candidates(admin: RequestContext, req: _Request) -> list[Candidate]:
     """Candidates from rows that carry both service and inventory columns."""
     since = datetime.datetime.utcnow() - datetime.timedelta(
         seconds=CONF.service_down_time)
-    rows = db_api.service_list_schedulable(admin, COMPUTE_BINARY, since)
+    rows: Sequence[_SchedulableRow] = db_api.service_list_schedulable(
+        admin, COMPUTE_BINARY, since)
     found = [Candidate(row.host, row) for row in rows
              if not any(f(req, row, row) for f in _ROW_FILTERS)]
     random.shuffle(found)
     return found
+
+
+def check_runtime_offered(context: RequestContext, runtime: str | None) -> None:
+    """Refuse (400) a runtime that no up, enabled compute host offers.
+
+    Such a request can never be placed, so it is the caller's mistake, not a
+    scheduling failure: no container row is written for it. Hosts that have
+    not reported an inventory yet say nothing either way; when no up,
+    enabled host has reported one, the scheduler's own answer stands.
+    """
+    if not runtime:
+        return
+    since = datetime.datetime.utcnow() - datetime.timedelta(
+        seconds=CONF.service_down_time)
+    rows: Sequence[_SchedulableRow] = db_api.service_list_schedulable(
+        context.elevated(), COMPUTE_BINARY, since)
+    reported = [row.runtimes for row in rows if row.runtimes is not None]
+    if not reported:
+        return
+    offered = sorted({name for names in reported for name in names})
+    if runtime not in offered:
+        raise exception.invalid_field(
+            "runtime", runtime, "No compute host offers this runtime; the runtimes "
+                                "on offer are: %s." % (", ".join(offered) or "none"))
 
 
 def candidate_hosts(context: RequestContext, capability: str,
@@ -148,9 +227,10 @@ def candidate_hosts(context: RequestContext, capability: str,
     One query whatever the fleet size when some host fits (two more to say
     why, when none does). Resources are not filtered here: the atomic claim at insert time decides
     (and says why a host was full). Raises UnsupportedOperation when hosts
-    are otherwise fit but none of their drivers can do it (a request that can
-    never succeed: 400), and NoValidHost naming which filter rejected which
-    host otherwise.
+    are otherwise fit but none of their drivers can do it, ValidationError
+    for a runtime no up, enabled host offers (requests that can never
+    succeed: 400, raised before the caller writes anything), and NoValidHost
+    naming which filter rejected which host otherwise.
     """
     req = _Request(capability, requested_host, availability_zone, runtime,
                    dict(hints or {}))
@@ -161,6 +241,7 @@ def candidate_hosts(context: RequestContext, capability: str,
         fast = _fast_candidates(admin, req)
         if fast:
             return fast
+    check_runtime_offered(admin, runtime)
     services = db_api.service_list(admin, binary=COMPUTE_BINARY)
     if requested_host is not None:
         services = [s for s in services if s.host == requested_host]
@@ -172,7 +253,7 @@ def candidate_hosts(context: RequestContext, capability: str,
     # Of the hosts that are up, enabled and in the zone, those whose driver
     # cannot do it: if that is all of them, the request can never succeed.
     eligible = 0
-    lacking: list[Any] = []
+    lacking: list[models.ZunService] = []
     candidates = []
     for service in services:
         node = nodes.get(service.host)

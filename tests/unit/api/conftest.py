@@ -7,12 +7,12 @@ from typing import Any, Iterator
 import pytest
 import webtest
 
+from tests.unit.api.fakes import FakeComputeAPI
 from zun.api import app as api_app
 from zun.common import policy
 from zun.common.context import RequestContext
 from zun.conf import CONF
 from zun.db import api as db_api
-from tests.unit.api.fakes import FakeComputeAPI
 
 # Accept as zunclient sends it: Pecan answers 406 to handlers that cannot
 # produce JSON, so every test request carries it.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zun.common import exception, states
+from zun.common import actions, exception, states
 from zun.db import api as db_api
 
 
@@ -53,22 +53,22 @@ class FakeComputeAPI:
 
     def container_action(self, context, container, action, **kwargs):
         self._record("container_action", context, container, action, **kwargs)
-        states.check_action_allowed(action, container.uuid, container.status,
-                                    container.task_state)
+        actions.check_allowed(action, container.uuid, container.status,
+                              container.task_state)
         db_api.container_update(context.elevated(), container.uuid,
-                                {"task_state": states.TASK_FOR_ACTION[action]},
+                                {"task_state": actions.get(action).task_state},
                                 expected={"task_state": None})
 
     def container_rebuild(self, context, container, image=None):
         self._record("container_rebuild", context, container, image=image)
-        states.check_action_allowed("rebuild", container.uuid, container.status,
-                                    container.task_state)
+        actions.check_allowed("rebuild", container.uuid, container.status,
+                              container.task_state)
 
     def container_delete(self, context, container, force=False, stop=False):
         self._record("container_delete", context, container, force=force, stop=stop)
         action = "delete_force" if force else ("delete_after_stop" if stop else "delete")
-        states.check_action_allowed(action, container.uuid, container.status,
-                                    container.task_state)
+        actions.check_allowed(action, container.uuid, container.status,
+                              container.task_state)
         db_api.container_destroy(context.elevated(), container.uuid)
 
     def container_update(self, context, container, patch):

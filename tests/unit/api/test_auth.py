@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 import webtest
 
+from tests.unit.api.conftest import ALICE, make_container
 from zun.api import app as api_app
 from zun.conf import CONF
-from tests.unit.api.conftest import ALICE, make_container
 
 
 def test_noauth_trusts_identity_headers(app, compute):

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.unit.api.conftest import ADMIN, ALICE, make_container, v
 from zun.common.context import RequestContext
 from zun.db import api as db_api
-from tests.unit.api.conftest import ADMIN, ALICE, make_container, v
 
 
 @pytest.fixture

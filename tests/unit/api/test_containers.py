@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from zun.db import api as db_api
-from zun.common.context import RequestContext
 from tests.unit.api.conftest import ADMIN, ALICE, BOB, make_container, v
+from zun.common.context import RequestContext
+from zun.db import api as db_api
 
 
 def _title(response) -> str:

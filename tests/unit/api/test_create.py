@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from zun.conf import CONF
 from tests.unit.api.conftest import ADMIN, ALICE, v
+from zun.conf import CONF
 
 
 def _create(app, body, headers=None, status=202, query=""):
@@ -232,14 +232,79 @@ def test_registry_is_refused(app):
     assert "'registry'" in title
 
 
-def test_exposed_ports_with_security_groups_is_400(app):
-    _create(app, {"image": "x", "exposed_ports": {"80/tcp": {}},
-                  "security_groups": ["default"]}, headers=v("1.40"), status=400)
+def test_exposed_ports_are_refused_naming_what_is_missing(app, compute):
+    for extra in ({}, {"security_groups": ["default"]}):
+        title = _title(_create(app, dict({"image": "x", "exposed_ports": {"80/tcp": {}}},
+                                         **extra), headers=v("1.40"), status=400))
+        assert title.startswith("Invalid input for field 'exposed_ports'.")
+        assert "per-project networks" in title
+    assert compute.calls == []
 
 
-def test_exposed_ports_alone_accepted(app, compute):
-    _create(app, {"image": "x", "exposed_ports": {"80/tcp": {}}}, headers=v("1.40"))
-    assert _values(compute)[0]["exposed_ports"] == {"80/tcp": {}}
+@pytest.mark.parametrize("groups", [["web"], ["default", "web"]])
+def test_security_groups_are_refused_naming_what_is_missing(app, compute, groups):
+    title = _title(_create(app, {"image": "x", "security_groups": groups},
+                           headers=v("1.40"), status=400))
+    assert title.startswith("Invalid input for field 'security_groups'.")
+    assert "per-project networks" in title
+    assert compute.calls == []
+
+
+@pytest.mark.parametrize("version,extra", [
+    ("1.40", {"security_groups": [], "exposed_ports": {}}),
+    ("1.40", {"security_groups": ["default"]}),
+    # what Heat (1.12) and zunclient send when nothing is asked for
+    ("1.12", {"security_groups": ["default"]}),
+    ("1.12", {"security_groups": []}),
+    ("1.23", {"exposed_ports": {}}),
+])
+def test_empty_network_fields_keep_working(app, compute, version, extra):
+    _create(app, dict({"image": "x"}, **extra), headers=v(version))
+    assert compute.calls
+
+
+def test_cpu_policy_dedicated_is_refused_shared_accepted(app, compute):
+    title = _title(_create(app, {"image": "x", "cpu_policy": "dedicated"},
+                           headers=v("1.40"), status=400))
+    assert title.startswith("Invalid input for field 'cpu_policy'.")
+    assert "cpu pinning" in title and "enable_cpu_pinning" in title
+    assert compute.calls == []
+    _create(app, {"image": "x", "cpu_policy": "shared"}, headers=v("1.40"))
+    assert _values(compute)[0]["cpu_policy"] == "shared"
+
+
+@pytest.mark.parametrize("sent,stored", [
+    # python-zunclient's --healthcheck cmd=...,interval=...
+    ({"cmd": "test -f /tmp/ok", "interval": 5, "retries": 2, "timeout": 3},
+     {"test": "test -f /tmp/ok", "interval": 5, "retries": 2, "timeout": 3}),
+    ({"test": ["cat", "/tmp/ok"]}, {"test": ["cat", "/tmp/ok"]}),
+    ({"interval": 10}, {"interval": 10}),  # the image's own probe, retimed
+    ({}, None),
+])
+def test_healthcheck_is_normalised(app, compute, sent, stored):
+    _create(app, {"image": "x", "healthcheck": sent}, headers=v("1.40"))
+    assert _values(compute)[0]["healthcheck"] == stored
+
+
+@pytest.mark.parametrize("check,field", [
+    ({"cmd": "true", "test": "true"}, "healthcheck"),
+    ({"cmd": " "}, "healthcheck.cmd"),
+    ({"test": []}, "healthcheck.test"),
+    ({"interval": -1}, "healthcheck.interval"),
+    ({"interval": 86401}, "healthcheck.interval"),
+    ({"start_period": 5}, "healthcheck.start_period"),
+])
+def test_bad_healthcheck_is_400_naming_the_field(app, compute, check, field):
+    title = _title(_create(app, {"image": "x", "healthcheck": check},
+                           headers=v("1.40"), status=400))
+    assert title.startswith("Invalid input for field '%s'." % field)
+    assert compute.calls == []
+
+
+def test_healthcheck_before_1_22_is_400(app, compute):
+    _create(app, {"image": "x", "healthcheck": {"cmd": "true"}},
+            headers=v("1.21"), status=400)
+    _create(app, {"image": "x", "healthcheck": {}}, headers=v("1.21"))
 
 
 @pytest.mark.parametrize("field,value,rule", [

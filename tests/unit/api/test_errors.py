@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import logging
+import sys
 
+import webtest
+from oslo_messaging._drivers import common as messaging_common
 
-from zun.common import exception
 from tests.unit.api.conftest import ALICE, BOB, make_container, v
+from zun.api.middleware import errors
+from zun.common import exception, rpc
 
 
 def _error(response, status: int, code: str) -> dict:
@@ -121,3 +125,42 @@ def test_406_for_accept_we_cannot_serve(app):
                        status=406)
     error = _error(response, 406, "container.not_acceptable")
     assert "application/json" in error["title"]
+
+
+# --- the body's code is the class's declared error_code -------------------------
+def _answer(exc: Exception) -> dict:
+    """What the error middleware makes of ``exc`` raised below it."""
+    def failing(environ, start_response):
+        raise exc
+    response = webtest.TestApp(errors.ErrorBodyMiddleware(failing)).get(
+        "/v1/anything", expect_errors=True)
+    assert response.status_int == response.json["errors"][0]["status"]
+    return response.json["errors"][0]
+
+
+def test_code_is_the_declared_error_code_not_the_class_name():
+    class SomeLocalName(exception.ContainerNotFound):
+        """A subclass (or a renamed class) keeps its parent's declared code."""
+    error = _answer(SomeLocalName(container="c9"))
+    assert (error["status"], error["code"]) == (404, "container.container_not_found")
+
+
+def test_failure_carried_back_over_rpc_keeps_its_code_and_clean_message():
+    # oslo.messaging re-creates a remote failure as <Name>_Remote; the code
+    # clients see must be the same as for a local one
+    try:
+        raise exception.ContainerHostNotUp(container="c1", host="h1")
+    except exception.ZunException:
+        data = messaging_common.serialize_remote_exception(sys.exc_info())
+    remote = messaging_common.deserialize_remote_exception(data, rpc.ALLOWED_EXMODS)
+    error = _answer(remote)
+    assert (error["status"], error["code"]) == (409, "container.container_host_not_up")
+    assert error["title"] == str(exception.ContainerHostNotUp(container="c1", host="h1"))
+    assert "Traceback" in str(remote)   # what oslo.messaging's str() would have leaked
+
+
+def test_routing_errors_are_coded_by_their_status():
+    assert errors.status_error_code(404) == "not_found"
+    assert errors.status_error_code(405) == "method_not_allowed"
+    assert errors.status_error_code(401) == "unauthorized"
+    assert errors.status_error_code(999) == "error"

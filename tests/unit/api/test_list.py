@@ -5,8 +5,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from zun.conf import CONF
 from tests.unit.api.conftest import ADMIN, ALICE, BOB, make_container
+from zun.conf import CONF
 
 
 def _names(response) -> list[str]:

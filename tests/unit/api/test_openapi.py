@@ -25,6 +25,7 @@ from zun.api.controllers import root
 from zun.api.middleware import auth
 from zun.api.schemas import containers as container_schemas
 from zun.api.views import containers as container_view
+from zun.common import actions
 from zun.common.context import RequestContext
 from zun.db import api as db_api
 
@@ -138,10 +139,19 @@ def test_introspection_sees_the_known_routes():
     assert len(ROUTES) >= 25
 
 
+def _not_yet_served(template: str) -> bool:
+    """Container sub-routes that only say which feature is missing (404)."""
+    parts = template.split("/")
+    return template.startswith("/v1/containers/{}/") and len(parts) == 5 \
+        and parts[-1] in actions.NOT_YET_SERVED
+
+
 def test_every_pecan_route_is_documented():
-    missing = sorted((verb, template) for verb, template in ROUTES
-                     if not any(verb == m and _regex(template).match(_concrete(p))
-                                for m, p in documented()))
+    missing = sorted(
+        (verb, template) for verb, template in ROUTES
+        if not _not_yet_served(template)
+        and not any(verb == m and _regex(template).match(_concrete(p))
+                    for m, p in documented()))
     assert missing == []
 
 
@@ -237,7 +247,7 @@ def test_older_version_documents_older_bodies():
 
 
 def test_every_schema_is_valid_json_schema():
-    for name, schema in DOC["components"]["schemas"].items():
+    for schema in DOC["components"]["schemas"].values():
         jsonschema.Draft202012Validator.check_schema(schema)
     for path, ops in DOC["paths"].items():
         for method, op in ops.items():
@@ -247,7 +257,7 @@ def test_every_schema_is_valid_json_schema():
 
 def test_error_answers_use_the_error_body():
     for path, ops in DOC["paths"].items():
-        for method, op in ops.items():
+        for op in ops.values():
             for code, answer in op["responses"].items():
                 if int(code) >= 400 and path != "/healthcheck":
                     assert answer["$ref"].startswith("#/components/responses/E"), (path, code)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from oslo_policy.policy import PolicyNotRegistered
 
-from zun.common import exception, policy, policies
+from zun.common import exception, policies, policy
 from zun.common.context import RequestContext
 
 MEMBER = RequestContext(user_id="u", project_id="p1", roles=["member"])
@@ -76,5 +77,5 @@ def test_policy_file_overrides_defaults(tmp_path):
 
 
 def test_unknown_rule_is_a_bug_not_a_pass():
-    with pytest.raises(Exception):
+    with pytest.raises(PolicyNotRegistered):
         policy.authorize(ADMIN, "container:no_such_rule")

@@ -9,15 +9,15 @@ import pytest
 import webtest
 from zunclient import client as zun_client
 
+from tests.unit.api.conftest import ADMIN, ALICE, make_container, v
+from tests.unit.api.test_zunclient_wire import endpoint  # noqa: F401 (fixture)
+from tests.unit.compute.conftest import register_host
 from zun.api import app as api_app
 from zun.common import context as zun_context
 from zun.common import policy
 from zun.compute import api as compute_api
 from zun.conf import CONF
 from zun.db import api as db_api
-from tests.unit.api.conftest import ADMIN, ALICE, make_container, v
-from tests.unit.api.test_zunclient_wire import endpoint  # noqa: F401 (fixture)
-from tests.unit.compute.conftest import register_host
 
 DEFAULTS = {"containers": 40, "cpu": 20, "memory": 51200, "disk": 100}
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.unit.api.conftest import ALICE, v
 from zun.api import versions
 from zun.common import exception
-from tests.unit.api.conftest import ALICE, v
 
 
 def _version_headers_ok(response, used: str) -> None:
@@ -86,3 +86,29 @@ def test_request_id_header_on_success_and_error(app):
     bad = app.get("/v1/containers/nope", headers=ALICE, status=404)
     request_id = bad.headers["x-openstack-request-id"]
     assert bad.json["errors"][0]["request_id"] == request_id
+
+
+# --- the history: one row per microversion ------------------------------------
+def test_history_has_exactly_one_row_per_version_in_order():
+    listed = [change.version for change in versions.HISTORY]
+    expected = [versions.Version(versions.MIN_VERSION.major, minor) for minor in
+                range(versions.MIN_VERSION.minor, versions.MAX_VERSION.minor + 1)]
+    assert listed == expected
+    for change in versions.HISTORY:
+        assert change.summary.strip(), change.version
+        assert change.here == change.here.strip(), change.version
+
+
+def test_history_names_each_create_field_where_it_appears():
+    by_version = {change.version: change for change in versions.HISTORY}
+    for field, introduced in versions.CREATE_FIELD_MIN_VERSION.items():
+        assert "'%s'" % field in by_version[introduced].summary, (field, introduced)
+
+
+def test_history_is_in_the_openapi_description():
+    from zun.api import openapi
+    description = openapi.document()["info"]["description"]
+    for change in versions.HISTORY:
+        assert "**%s** %s" % (change.version, change.summary) in description
+        if change.here:
+            assert change.here in description

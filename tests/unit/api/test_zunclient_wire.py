@@ -15,10 +15,10 @@ import pytest
 from zunclient import client as zun_client
 from zunclient import exceptions as zun_exc
 
+from tests.unit.api.conftest import make_container
 from zun.api import app as api_app
 from zun.common import policy
 from zun.conf import CONF
-from tests.unit.api.conftest import make_container
 
 
 class _QuietHandler(simple_server.WSGIRequestHandler):
@@ -106,3 +106,18 @@ def test_rename_406_lets_heat_fall_back(endpoint, compute):
         _client(endpoint, "1.18").containers.rename("old", "new")
     _client(endpoint, "1.12").containers.rename("old", "new")
     assert compute.last("container_rename")[0][2] == "new"
+
+
+def test_cli_shaped_healthcheck_and_refused_network_fields(endpoint, compute):
+    from zunclient.common import utils as zun_utils
+    zun = _client(endpoint, "1.40")
+    # what `zun create --healthcheck cmd=...,interval=1m,retries=2,timeout=5s` sends
+    check = zun_utils.parse_health(["cmd=test -f /ok,interval=1m,retries=2,timeout=5s"])
+    zun.containers.create(image="busybox", healthcheck=check, security_groups=["default"])
+    (ctx, values), _ = compute.last("container_create")
+    assert values["healthcheck"] == {"test": "test -f /ok", "interval": 60,
+                                     "retries": 2, "timeout": 5}
+    with pytest.raises(zun_exc.BadRequest) as info:
+        zun.containers.create(image="busybox",
+                              exposed_ports=zun_utils.parse_exposed_ports(["80/tcp"]))
+    assert "exposed_ports" in str(info.value)

@@ -1,31 +1,34 @@
 """compute.api: state table, one-operation claim, scheduling, bus failures."""
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import pytest
 
-from zun.common import exception
-from zun.common import states
+from tests.unit.compute.conftest import make_row, register_host
+from zun.common import actions, exception, states
 from zun.compute import api as compute_api
 from zun.db import api as db_api
-from tests.unit.compute.conftest import make_row, register_host
 
 
 class RecordingClient:
     def __init__(self, fail=None):
         self.casts = []
         self.calls = []
+        self.versions = []
         self.fail = fail
 
-    def cast(self, context, host, method, **kwargs):
+    def cast(self, context, host, method, version, **kwargs):
         if self.fail:
             raise self.fail
+        self.versions.append(version)
         self.casts.append((host, method, kwargs))
 
-    def call(self, context, host, method, **kwargs):
+    def call(self, context, host, method, version, **kwargs):
         if self.fail:
             raise self.fail
+        self.versions.append(version)
         self.calls.append((host, method, kwargs))
         return {"output": "x", "exit_code": 0}
 
@@ -142,6 +145,35 @@ def test_unsupported_action_on_the_host_driver_is_400(db, ctx, admin):
     assert err.value.code == 400
 
 
+def test_an_agent_too_old_for_the_action_is_409_and_nothing_is_sent(db, ctx, admin,
+                                                                    monkeypatch):
+    # A rolling upgrade: this API knows an action the host's agent (RPC 1.0,
+    # or no version recorded at all) cannot take yet.
+    register_host(admin)
+    newer = dataclasses.replace(actions.get("pause"), rpc_version="1.1")
+    monkeypatch.setitem(actions.ACTIONS, "pause", newer)
+    row = make_row(ctx, status=states.RUNNING, container_id="c")
+    client = RecordingClient()
+    with pytest.raises(exception.Conflict) as err:
+        compute_api.API(client).container_action(ctx, row, "pause")
+    assert err.value.code == 409
+    assert "serves RPC API 1.0" in str(err.value) and "needs 1.1" in str(err.value)
+    assert client.casts == []
+    assert db_api.container_get_by_uuid(ctx, row.uuid).task_state is None
+    # once the agent reports the newer version, the same request goes through
+    db_api.service_update(admin, "host-1", "zun-compute", {"rpc_version": "1.1"})
+    compute_api.API(client).container_action(ctx, row, "pause")
+    assert client.versions == ["1.1"]
+
+
+def test_messages_carry_the_rpc_version_of_their_action(db, ctx, admin):
+    register_host(admin)
+    client = RecordingClient()
+    row = make_row(ctx, status=states.RUNNING, container_id="c")
+    compute_api.API(client).container_action(ctx, row, "stop")
+    assert client.versions == [actions.get("stop").rpc_version]
+
+
 def test_delete_of_a_container_that_never_reached_a_host(db, ctx, admin):
     row = make_row(ctx, status=states.ERROR, host=None)
     compute_api.API(RecordingClient()).container_delete(ctx, row)
@@ -209,10 +241,42 @@ def test_runtime_filter_keeps_hosts_that_offer_the_runtime(db, ctx, admin):
     for _ in range(5):  # candidates are shuffled: only "gvisor" may ever win
         row = api.container_create(ctx, {"image": "i", "runtime": "runsc"}, run=False)
         assert row.host == "gvisor"
-    failed = api.container_create(ctx, {"image": "i", "runtime": "kata"}, run=False)
+    # offered by some host, but not the one asked for: a scheduling failure
+    failed = api.container_create(
+        ctx, {"image": "i", "runtime": "runsc", "host": "plain"}, run=False)
     assert failed.status == states.ERROR and failed.host is None
-    assert "plain: runtime kata not offered (has: runc)" in failed.status_reason
-    assert "gvisor: runtime kata not offered (has: runc, runsc)" in failed.status_reason
+    assert "plain: runtime runsc not offered (has: runc)" in failed.status_reason
+
+
+def test_a_runtime_no_host_offers_is_400_and_writes_nothing(db, ctx, admin):
+    register_host(admin, host="plain")
+    register_host(admin, host="gvisor")
+    register_host(admin, host="off")
+    register_host(admin, host="fresh")  # no inventory reported yet
+    db_api.compute_node_upsert(admin, "plain", {"runtimes": ["runc"]})
+    db_api.compute_node_upsert(admin, "gvisor", {"runtimes": ["runc", "runsc"]})
+    db_api.compute_node_upsert(admin, "off", {"runtimes": ["kata"]})
+    db_api.service_update(admin, "off", "zun-compute", {"disabled": True})
+    client = RecordingClient()
+    api = compute_api.API(client)
+    for asked in ({}, {"host": "plain"}):
+        with pytest.raises(exception.ValidationError) as err:
+            api.container_create(ctx, dict({"image": "i", "runtime": "kata"}, **asked),
+                                 run=False)
+        assert str(err.value) == (
+            "Invalid input for field 'runtime'. Value: 'kata'. No compute host "
+            "offers this runtime; the runtimes on offer are: runc, runsc.")
+    assert db_api.container_list(ctx) == [] and client.casts == []
+    assert db_api.quota_usage(ctx, ctx.project_id)["containers"] == 0
+
+
+def test_runtime_is_not_judged_before_any_host_reported_one(db, ctx, admin):
+    register_host(admin, host="fresh")  # up, but no inventory yet
+    failed = compute_api.API(RecordingClient()).container_create(
+        ctx, {"image": "i", "runtime": "runc"}, run=False)
+    assert failed.status == states.ERROR
+    assert "fresh: runtime runc not offered (has: no inventory reported yet)" \
+        in failed.status_reason
 
 
 def test_label_hints_must_all_match_the_host_labels(db, ctx, admin):
@@ -245,7 +309,7 @@ def test_first_rejecting_filter_names_the_reason(db, ctx, admin):
                           {"disabled": True, "disabled_reason": "maintenance"})
     db_api.compute_node_upsert(admin, "off", {"runtimes": ["runc"]})
     row = compute_api.API(RecordingClient()).container_create(
-        ctx, {"image": "i", "runtime": "runsc"}, run=False)
+        ctx, {"image": "i", "runtime": "runc"}, run=False)
     assert row.status == states.ERROR
     assert row.status_reason.endswith("off: service is disabled (maintenance)")
 

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from zun.common import exception
-from zun.common import states
+from tests.unit.compute.conftest import HOST, make_row
+from zun.common import actions, exception, states
 from zun.compute import manager as manager_mod
 from zun.compute import sync as sync_mod
 from zun.db import api as db_api
-from tests.unit.compute.conftest import HOST, make_row
 
 
 @pytest.fixture
@@ -75,7 +74,7 @@ def _running(ctx, manager):
 def test_actions(db, ctx, admin, manager, driver, action, params, status):
     row = _running(ctx, manager)
     db_api.container_update(admin, row.uuid,
-                            {"task_state": states.TASK_FOR_ACTION[action]})
+                            {"task_state": actions.get(action).task_state})
     manager.container_action(ctx, row.uuid, action, params)
     row = db_api.container_get_by_uuid(admin, row.uuid)
     assert (row.status, row.task_state) == (status, None)
@@ -142,6 +141,7 @@ def test_rebuild_of_a_stopped_container_leaves_it_created(db, ctx, admin, manage
 
 def test_injected_files_are_written_and_bound(db, ctx, admin, manager, driver, tmp_path):
     import base64
+
     from zun.conf import CONF
     CONF.set_override("state_path", str(tmp_path))
     try:

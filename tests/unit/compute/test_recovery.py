@@ -5,16 +5,15 @@ import datetime
 
 import pytest
 
-from zun.common import exception
-from zun.common import states
+from tests.unit.compute.conftest import HOST, make_row, register_host
+from tests.unit.compute.test_api import RecordingClient
+from zun.common import exception, states
 from zun.compute import api as compute_api
 from zun.compute import manager as manager_mod
 from zun.compute import sync as sync_mod
 from zun.conf import CONF
 from zun.container.driver import base
 from zun.db import api as db_api
-from tests.unit.compute.conftest import HOST, make_row, register_host
-from tests.unit.compute.test_api import RecordingClient
 
 
 @pytest.fixture

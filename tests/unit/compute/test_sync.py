@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from zun.common import states
+from tests.unit.compute.conftest import HOST, make_row
+from zun.common import exception, states
 from zun.compute import sync as sync_mod
 from zun.container.driver import base
 from zun.db import api as db_api
-from tests.unit.compute.conftest import HOST, make_row
 
 
 def facts(state, **kw):
@@ -72,7 +72,7 @@ def test_reconcile_updates_misses_and_skips(db, ctx, admin, driver):
     assert db_api.container_get_by_uuid(admin, exited.uuid).status == states.STOPPED
     gone = db_api.container_get_by_uuid(admin, vanished.uuid)
     assert (gone.status, gone.status_reason) == (states.ERROR, "No such container")
-    with pytest.raises(Exception):
+    with pytest.raises(exception.ContainerNotFound):
         db_api.container_get_by_uuid(admin, auto_removed.uuid)
     assert db_api.container_get_by_uuid(admin, busy.uuid).status == states.RUNNING
     assert db_api.container_get_by_uuid(admin, elsewhere.uuid).status == states.RUNNING
@@ -130,3 +130,65 @@ def test_restart_count_is_part_of_the_detail():
     restarting = sync_mod.values_from_facts(facts("restarting", restart_count=3))
     assert (restarting["status"], restarting["status_detail"]) == (
         states.RESTARTING, "Restarting, restarted 3 times")
+
+
+@pytest.mark.parametrize("health,note", [
+    (None, ""), ("starting", " (health: starting)"), ("healthy", " (healthy)"),
+    ("unhealthy", " (unhealthy)")])
+def test_health_is_reported_in_the_running_detail(health, note):
+    running = sync_mod.values_from_facts(facts("running", started_at="T", health=health))
+    assert running["status_detail"] == "Up since T" + note
+    # a stopped container's last verdict is not news
+    stopped = sync_mod.values_from_facts(facts("exited", exit_code=0, health=health))
+    assert stopped["status_detail"] == "Exited(0)"
+
+
+def test_health_event_updates_the_detail(db, ctx, admin, driver):
+    sync = sync_mod.StateSync(driver, HOST)
+    row = _created_row(ctx, driver)
+    driver.containers[row.container_id].health = "starting"
+    sync.on_event(base.RuntimeEvent(uuid=row.uuid, container_id=row.container_id,
+                                    action="start", time=0))
+    assert db_api.container_get_by_uuid(admin, row.uuid).status_detail.endswith(
+        "(health: starting)")
+    driver.containers[row.container_id].health = "unhealthy"
+    sync.on_event(base.RuntimeEvent(uuid=row.uuid, container_id=row.container_id,
+                                    action="health_status", time=0))
+    assert db_api.container_get_by_uuid(admin, row.uuid).status_detail.endswith(
+        "(unhealthy)")
+
+
+def test_exec_events_are_not_re_inspected(db, ctx, admin, driver):
+    """Each health probe is an exec: one inspect per probe would be waste."""
+    sync = sync_mod.StateSync(driver, HOST)
+    row = _created_row(ctx, driver)
+    driver.calls.clear()
+    for verb in ("exec_create", "exec_start", "exec_die"):
+        sync.on_event(base.RuntimeEvent(uuid=row.uuid, container_id=row.container_id,
+                                        action=verb, time=0))
+    assert driver.calls == []
+
+
+def test_reconcile_catches_a_health_change_from_the_summary(db, ctx, admin, driver):
+    sync = sync_mod.StateSync(driver, HOST)
+    row = _created_row(ctx, driver)
+    driver.containers[row.container_id].health = "healthy"
+    sync.reconcile()
+    assert db_api.container_get_by_uuid(admin, row.uuid).status_detail.endswith("(healthy)")
+    full_list = driver.list_containers
+
+    def summaries():
+        out = []
+        for f in full_list():
+            f.complete, f.started_at = False, None
+            out.append(f)
+        return out
+    driver.list_containers = summaries
+    driver.calls.clear()
+    sync.reconcile()  # the summary agrees: nothing inspected
+    assert driver.calls == []
+    driver.containers[row.container_id].health = "unhealthy"  # event lost
+    sync.reconcile()
+    assert [name for name, _ in driver.calls] == ["inspect"]
+    assert db_api.container_get_by_uuid(admin, row.uuid).status_detail.endswith(
+        "(unhealthy)")

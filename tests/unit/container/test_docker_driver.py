@@ -215,6 +215,52 @@ def test_delete_of_running_container_without_force_is_refused(fake):
         driver.delete("cid")
 
 
+# --- idempotent state changes -----------------------------------------------------
+class StatefulAPI(FakeAPI):
+    """One container whose state the engine refuses to change twice (409)."""
+
+    def __init__(self, state):
+        super().__init__()
+        self.state = state
+
+    def _refuse(self, text):
+        response = requests.Response()
+        response.status_code = 409
+        raise docker.errors.APIError(text, response=response, explanation=text)
+
+    def inspect_container(self, cid):
+        return {"Id": cid, "State": {"Status": self.state},
+                "Config": {"Labels": {base.LABEL_UUID: UUID}}}
+
+    def pause(self, cid):
+        if self.state == "paused":
+            self._refuse(f"Container {cid} is already paused")
+        if self.state != "running":
+            self._refuse(f"Container {cid} is not running")
+        self.state = "paused"
+
+    def unpause(self, cid):
+        if self.state != "paused":
+            self._refuse(f"Container {cid} is not paused")
+        self.state = "running"
+
+
+@pytest.mark.parametrize("method,state", [("pause", "paused"), ("unpause", "running")])
+def test_repeating_a_state_change_is_a_no_op(fake, method, state):
+    driver, client = fake
+    client.api = StatefulAPI(state)
+    assert getattr(driver, method)("cid").state == state
+
+
+@pytest.mark.parametrize("method,state", [("pause", "exited"), ("unpause", "exited")])
+def test_a_refusal_in_another_state_is_raised(fake, method, state):
+    driver, client = fake
+    client.api = StatefulAPI(state)
+    with pytest.raises(exception.RuntimeOperationFailed) as info:
+        getattr(driver, method)("cid")
+    assert "cid" in str(info.value)
+
+
 # --- logs -----------------------------------------------------------------------
 @pytest.mark.parametrize("since,expected", [
     (None, None), (1700000000, 1700000000), ("1700000000", 1700000000),

@@ -46,15 +46,25 @@ def test_not_found_in_an_image_block_is_the_image():
 
 @pytest.mark.parametrize("status,text", [
     (409, "Container abc is already paused"),
-    (409, "Conflict. The container name \"/zun-1\" is already in use"),
+    (409, "removal of container abc is already in progress"),
+    (304, ""),
     (500, "Cannot kill container: abc: Container abc is not running"),
     (500, "Container abc is paused, unpause the container before stopping"),
+    (500, "You cannot remove a paused container abc. Unpause and then stop"),
 ])
 def test_refusals_keep_dockers_words(status, text):
     err = raised(api_error(docker.errors.APIError, status, text), container_id="abc")
     assert type(err) is exception.RuntimeOperationFailed
     assert err.code == 409
-    assert str(err) == text
+    assert str(err) == (text or str(err))
+
+
+def test_name_conflict_is_an_existing_container():
+    text = 'Conflict. The container name "/zun-1" is already in use by container "abc"'
+    err = raised(api_error(docker.errors.APIError, 409, text),
+                 container_id="zun-1", image="busybox:latest")
+    assert type(err) is exception.ContainerAlreadyExists
+    assert err.code == 409 and "zun-1" in str(err)
 
 
 def test_rejected_parameter_is_400():
@@ -67,6 +77,8 @@ def test_other_engine_faults_are_docker_errors():
     err = raised(api_error(docker.errors.APIError, 500, "driver failed programming"))
     assert type(err) is exception.DockerError
     assert "driver failed programming" in str(err)
+    # the base contract's neutral "runtime failed"
+    assert isinstance(err, exception.ContainerRuntimeError) and err.code == 500
 
 
 @pytest.mark.parametrize("cause", [
@@ -97,3 +109,36 @@ def test_long_messages_are_bounded():
     text = "x " * 1000
     err = raised(api_error(docker.errors.APIError, 500, text))
     assert len(str(err)) < 400
+
+
+# --- the table itself ---------------------------------------------------------------
+def test_the_table_is_data_read_top_down():
+    """Every row is a Rule; the last one catches whatever the others do not."""
+    assert all(isinstance(r, docker_errors.Rule) for r in docker_errors.RULES)
+    catch_all = docker_errors.RULES[-1]
+    assert catch_all.kinds == (BaseException,) and not catch_all.status
+    assert not catch_all.markers and not catch_all.in_image_block
+
+
+def test_every_row_is_reachable():
+    """No row is shadowed by an earlier one: each wins for some failure."""
+    samples = [
+        (api_error(docker.errors.ImageNotFound, 404, "No such image"), {"image": "x"}),
+        (api_error(docker.errors.NotFound, 404, "no such image"), {"image": "x"}),
+        (api_error(docker.errors.NotFound, 404, "No such container"), {}),
+        (api_error(docker.errors.APIError, 409, "name is already in use"), {}),
+        (api_error(docker.errors.APIError, 409, "conflict"), {}),
+        (api_error(docker.errors.APIError, 500, "Container x is not running"), {}),
+        (api_error(docker.errors.APIError, 400, "bad parameter"), {}),
+        (api_error(docker.errors.APIError, 500, "boom"), {}),
+        (requests.exceptions.ConnectionError("refused"), {}),
+        (requests.exceptions.ReadTimeout("slow"), {}),
+        (docker.errors.DockerException("odd"), {}),
+    ]
+    winners = []
+    for err, where in samples:
+        failure = docker_errors.Failure(err, URL, where.get("container_id"), where.get("image"))
+        winners.append(next(i for i, r in enumerate(docker_errors.RULES)
+                            if r.matches(failure)))
+    assert winners == list(range(len(docker_errors.RULES)))
+

@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from tests.unit.db.conftest import SERVER_URL
 from zun.db import migration, models
 from zun.db import session as db_session
-from tests.unit.db.conftest import SERVER_URL
+
 
 def _head() -> str:
     from alembic.script import ScriptDirectory

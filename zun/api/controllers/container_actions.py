@@ -15,9 +15,10 @@ from zun.api import utils
 from zun.api.views import actions as view
 from zun.common import policy
 from zun.db import api as db_api
+from zun.db import models
 
 
-def _container(ident: str) -> Any:
+def _container(ident: str) -> models.Container:
     ctx = utils.context()
     utils.set_all_projects(ctx, "container:get_one_all_projects")
     container = db_api.container_get(ctx, ident)
@@ -42,7 +43,7 @@ class ContainerActionsController(rest.RestController):
         ctx = utils.context()
         container = _container(container_ident)
         action = db_api.action_get_by_request_id(ctx, container.uuid, request_id)
-        events: list[Any] = []
+        events: list[models.ContainerActionEvent] = []
         if policy.authorize(ctx, "container:actions:events",
                             {"project_id": container.project_id}, do_raise=False):
             events = db_api.action_events_get(ctx, action.id)

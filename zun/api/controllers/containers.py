@@ -19,9 +19,10 @@ from zun.api.controllers import container_actions
 from zun.api.schemas import containers as schemas
 from zun.api.schemas import validation
 from zun.api.views import containers as view
-from zun.common import exception, policy, states
+from zun.common import actions, exception, policy, states
 from zun.conf import CONF
 from zun.db import api as db_api
+from zun.db.models import Container
 
 LIST_FILTERS = ("name", "image", "project_id", "user_id", "memory", "host",
                 "task_state", "status", "auto_remove")
@@ -29,17 +30,17 @@ LIST_PARAMS = LIST_FILTERS + ("limit", "marker", "sort_key", "sort_dir",
                               "all_projects")
 
 
-def _target(container: Any) -> dict[str, Any]:
+def _target(container: Container) -> dict[str, Any]:
     return {"project_id": container.project_id, "user_id": container.user_id}
 
 
-def _show(container: Any) -> dict[str, Any]:
+def _show(container: Container) -> dict[str, Any]:
     ctx = utils.context()
     hidden = view.hidden_fields(ctx, utils.api_version())
     return view.format_container(container, pecan.request.host_url, hidden)
 
 
-def _load(ident: str, rule: str) -> Any:
+def _fetch(ident: str, rule: str) -> Container:
     """The container ``ident`` (uuid or name) if the caller may ``rule`` it."""
     ctx = utils.context()
     container = db_api.container_get(ctx, ident)
@@ -47,15 +48,36 @@ def _load(ident: str, rule: str) -> Any:
     return container
 
 
+def _load(ident: str, action: str) -> Container:
+    """The container ``ident`` if the caller may run ``action`` on it at the
+    request's microversion (the registry's window and policy rule)."""
+    row = actions.get(action)
+    _check_window(row)
+    return _fetch(ident, row.policy)
+
+
+def _check_window(row: actions.Action) -> None:
+    """406 outside the action's microversion window, naming what replaces it."""
+    version = utils.api_version()
+    low = versions.Version.parse(row.min_version)
+    high = versions.Version.parse(row.max_version) if row.max_version else None
+    if version < low or (high is not None and version > high):
+        served = ("from %s" % low if high is None else "from %s to %s" % (low, high))
+        hint = ("; use PATCH /v1/containers/<id> with 'name'"
+                if row.name == "rename" else "")
+        raise exception.NotAcceptable(
+            reason="%s is only served at API versions %s%s" % (row.name, served, hint))
+
+
 class ContainersController(rest.RestController):
 
     container_actions = container_actions.ContainerActionsController()
 
+    # Every registered action with a route of its own, plus the upstream
+    # routes not served yet (each a 404 naming the feature).
     _custom_actions = {
-        "start": ["POST"], "stop": ["POST"], "reboot": ["POST"],
-        "pause": ["POST"], "unpause": ["POST"], "kill": ["POST"],
-        "rename": ["POST"], "execute": ["POST"], "rebuild": ["POST"],
-        "logs": ["GET"], "top": ["GET"], "stats": ["GET"],
+        **{a.route: [a.method] for a in actions.routed() if a.route},
+        **{name: ["GET", "POST"] for name in actions.NOT_YET_SERVED},
     }
 
     # --- collection ----------------------------------------------------------
@@ -77,7 +99,7 @@ class ContainersController(rest.RestController):
                 sort_dir=utils.query_value("sort_dir", "asc"))
         except exception.ContainerNotFound:
             raise exception.InvalidValue(value=marker, field="marker (no such "
-                                         "container)")
+                                         "container)") from None
         hidden = view.hidden_fields(ctx, utils.api_version())
         host_url = pecan.request.host_url
         return {
@@ -135,14 +157,14 @@ class ContainersController(rest.RestController):
     def get_one(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:
         ctx = utils.context()
         utils.set_all_projects(ctx, "container:get_one_all_projects")
-        container = _load(container_ident, "container:get_one")
+        container = _fetch(container_ident, "container:get_one")
         return _show(utils.compute_api().container_show(ctx, container))
 
     @pecan.expose("json")
     def patch(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:
         ctx = utils.context()
         patch = schemas.parse_update(utils.json_body())
-        container = _load(container_ident, "container:update")
+        container = _load(container_ident, "update")
         return _show(utils.compute_api().container_update(ctx, container, patch))
 
     @pecan.expose("json")
@@ -154,45 +176,22 @@ class ContainersController(rest.RestController):
         # ?stop is accepted at every version (upstream: 1.12+): clients
         # pinned below 1.12, e.g. tempest's legacy class, clean up with it.
         utils.set_all_projects(ctx, "container:delete_all_projects")
-        container = _load(container_ident, "container:delete")
+        container = _load(container_ident, "delete")
         if force and version >= versions.FORCE_DELETE_ADMIN_ONLY:
-            policy.authorize(ctx, "container:delete_force", _target(container))
+            policy.authorize(ctx, actions.get("delete_force").policy, _target(container))
+        elif stop:
+            policy.authorize(ctx, actions.get("delete_after_stop").policy,
+                             _target(container))
         utils.compute_api().container_delete(ctx, container, force=force, stop=stop)
         return utils.empty_response(204)
 
     # --- actions -------------------------------------------------------------
-    def _act(self, ident: str, action: str, **kwargs: Any) -> webob.Response:
+    def _act(self, ident: str, action: str, **params: Any) -> webob.Response:
+        """A generic action: load, authorise, hand to the compute API, 202."""
         ctx = utils.context()
-        container = _load(ident, "container:%s" % action)
-        utils.compute_api().container_action(ctx, container, action, **kwargs)
+        container = _load(ident, action)
+        utils.compute_api().container_action(ctx, container, action, **params)
         return utils.empty_response(202)
-
-    @pecan.expose("json")
-    def start(self, container_ident: str, **kwargs: Any) -> webob.Response:
-        return self._act(container_ident, "start")
-
-    @pecan.expose("json")
-    def stop(self, container_ident: str, **kwargs: Any) -> webob.Response:
-        return self._act(container_ident, "stop", timeout=utils.query_int("timeout"))
-
-    @pecan.expose("json")
-    def reboot(self, container_ident: str, **kwargs: Any) -> webob.Response:
-        return self._act(container_ident, "reboot", timeout=utils.query_int("timeout"))
-
-    @pecan.expose("json")
-    def pause(self, container_ident: str, **kwargs: Any) -> webob.Response:
-        return self._act(container_ident, "pause")
-
-    @pecan.expose("json")
-    def unpause(self, container_ident: str, **kwargs: Any) -> webob.Response:
-        return self._act(container_ident, "unpause")
-
-    @pecan.expose("json")
-    def kill(self, container_ident: str, **kwargs: Any) -> webob.Response:
-        signal = utils.query_value("signal")
-        if signal is not None and not signal.strip():
-            raise exception.InvalidValue(value=signal, field="signal")
-        return self._act(container_ident, "kill", signal=signal)
 
     @pecan.expose("json")
     def rebuild(self, container_ident: str, **kwargs: Any) -> webob.Response:
@@ -203,26 +202,20 @@ class ContainersController(rest.RestController):
         image = utils.query_value("image") or params.get("image")
         driver = utils.query_value("image_driver") or params.get("image_driver")
         if driver not in (None, "docker"):
-            raise exception.ValidationError(
-                detail="Invalid input for field 'image_driver'. Value: '%s'. "
-                       "only the 'docker' image driver is supported." % driver)
-        container = _load(container_ident, "container:rebuild")
+            raise validation.invalid_field(
+                "image_driver", driver, "only the 'docker' image driver is supported.")
+        container = _load(container_ident, "rebuild")
         utils.compute_api().container_rebuild(ctx, container, image=image)
         return utils.empty_response(202)
 
     @pecan.expose("json")
     def rename(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:
         ctx = utils.context()
-        version = utils.api_version()
-        if version > versions.RENAME_LAST:
-            raise exception.NotAcceptable(
-                reason="rename is only served up to API version %s; use "
-                       "PATCH /v1/containers/%s with 'name'"
-                       % (versions.RENAME_LAST, container_ident))
+        _check_window(actions.get("rename"))
         name = utils.query_value("name")
         body = {"name": name} if name is not None else utils.json_body()
         validation.validate(schemas.RENAME_SCHEMA, body)
-        container = _load(container_ident, "container:rename")
+        container = _load(container_ident, "rename")
         return _show(utils.compute_api().container_rename(ctx, container, body["name"]))
 
     @pecan.expose("json")
@@ -238,7 +231,7 @@ class ContainersController(rest.RestController):
             "tail": tail,
             "since": utils.query_value("since"),
         }
-        container = _load(container_ident, "container:logs")
+        container = _load(container_ident, "logs")
         return utils.compute_api().container_logs(ctx, container, **options)
 
     @pecan.expose("json")
@@ -252,7 +245,7 @@ class ContainersController(rest.RestController):
         if command is None:
             command = utils.json_body(required=False).get("command")
         words = _command_words(command)
-        container = _load(container_ident, "container:execute")
+        container = _load(container_ident, "execute")
         result = dict(utils.compute_api().container_exec(ctx, container, words))
         result.setdefault("exec_id", None)
         result.setdefault("proxy_url", None)
@@ -262,14 +255,51 @@ class ContainersController(rest.RestController):
     def top(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:
         ctx = utils.context()
         ps_args = utils.query_value("ps_args")
-        container = _load(container_ident, "container:top")
+        container = _load(container_ident, "top")
         return utils.compute_api().container_top(ctx, container, ps_args=ps_args)
 
     @pecan.expose("json")
     def stats(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:
         ctx = utils.context()
-        container = _load(container_ident, "container:stats")
+        container = _load(container_ident, "stats")
         return utils.compute_api().container_stats(ctx, container)
+
+
+def _generic_handler(action: actions.Action) -> Any:
+    """The handler of a generic action: its declared query parameters, read
+    and checked by kind, are all it takes."""
+    def handler(self: ContainersController, container_ident: str,
+                **kwargs: Any) -> webob.Response:
+        return self._act(container_ident, action.name,
+                         **{p.name: _param(p) for p in action.params})
+    handler.__name__ = action.route or action.name
+    handler.__doc__ = action.summary
+    return pecan.expose("json")(handler)
+
+
+def _param(param: actions.Param) -> Any:
+    if param.kind == "int":
+        return utils.query_int(param.name)
+    value = utils.query_value(param.name)  # "signal": any non-blank word
+    if value is not None and not value.strip():
+        raise exception.InvalidValue(value=value, field=param.name)
+    return value
+
+
+def _not_yet_served(name: str, feature: str, issue: str) -> Any:
+    """A 404 naming the feature an upstream route belongs to."""
+    def handler(self: ContainersController, container_ident: str,
+                **kwargs: Any) -> None:
+        raise exception.FeatureNotImplemented(feature=feature, issue=issue)
+    handler.__name__ = name
+    return pecan.expose("json")(handler)
+
+
+for _row in actions.routed():
+    if _row.generic and _row.route:
+        setattr(ContainersController, _row.route, _generic_handler(_row))
+for _name, (_feature, _issue) in actions.NOT_YET_SERVED.items():
+    setattr(ContainersController, _name, _not_yet_served(_name, _feature, _issue))
 
 
 def _command_words(command: Any) -> list[str]:
@@ -284,6 +314,5 @@ def _command_words(command: Any) -> list[str]:
             raise validation.invalid_field("command", command,
                                            "It must be a string or a list of strings.")
     if not words:
-        raise exception.ValidationError(
-            detail="Invalid input for field 'command'. It is required.")
+        raise validation.invalid_field("command", reason="It is required.")
     return words

@@ -53,9 +53,9 @@ class HostsController(rest.RestController):
                 ctx, limit=limit, marker=marker,
                 sort_key=utils.query_value("sort_key", "id"),
                 sort_dir=utils.query_value("sort_dir", "asc"))
-        except exception.ComputeNodeNotFound:
+        except exception.ComputeNodeNotFound as exc:
             raise exception.InvalidValue(value=marker,
-                                         field="marker (no such host)")
+                                         field="marker (no such host)") from exc
         hidden = _hidden(version)
         host_url = pecan.request.host_url
         return {"hosts": [view.format_host(r, host_url, hidden) for r in rows],

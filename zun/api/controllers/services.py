@@ -75,12 +75,13 @@ class ServicesController(rest.RestController):
             **kwargs: Any) -> dict[str, Any]:
         ctx = utils.context()
         policy.authorize(ctx, "zun-service:update")
-        handler = _ACTIONS.get(action or "")
+        name = action or ""
+        handler = _ACTIONS.get(name)
         if handler is None or rest_:
             raise exception.NotFound(
                 "No service action %r: PUT /v1/services/<action> with enable, "
-                "disable or force_down." % "/".join((action or "",) + rest_))
-        params = _params(action)
+                "disable or force_down." % "/".join((name,) + rest_))
+        params = _params(name)
         row = db_api.service_update(ctx, params["host"], params["binary"],
                                     handler(params))
         return {"service": view.format_service(row)}

@@ -1,4 +1,8 @@
-"""``GET /v1``: the resources of version 1 (public)."""
+"""``/v1``: the resources of version 1, and its own document (public).
+
+Upstream resources this zun does not serve yet are mounted too, from
+``unimplemented.RESOURCES``, so they answer a 404 naming the missing feature.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -6,10 +10,16 @@ from typing import Any
 import pecan
 
 from zun.api import versions
-from zun.api.controllers import containers
-from zun.api.controllers import availability_zones, hosts, services
-from zun.api.controllers import quota_classes, quotas
-from zun.api.controllers import openapi
+from zun.api.controllers import (
+    availability_zones,
+    containers,
+    hosts,
+    openapi,
+    quota_classes,
+    quotas,
+    services,
+    unimplemented,
+)
 
 
 def _links(host_url: str, name: str) -> list[dict[str, str]]:
@@ -45,3 +55,7 @@ class V1Controller:
 
 # Not a Python identifier, so mounted by name.
 pecan.route(V1Controller, "openapi.json", openapi.OpenAPIController())
+
+for _resource in unimplemented.RESOURCES:
+    pecan.route(V1Controller, _resource,
+                unimplemented.NotImplementedController(_resource))

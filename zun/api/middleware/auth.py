@@ -6,7 +6,8 @@ downstream knows or cares which strategy ran.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Iterable
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from keystonemiddleware import auth_token
 
@@ -32,10 +33,11 @@ class NoAuthMiddleware:
     ignored.
     """
 
-    def __init__(self, app: Callable) -> None:
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment,
+                 start_response: StartResponse) -> Iterable[bytes]:
         if not environ.get("HTTP_X_PROJECT_ID"):
             environ["HTTP_X_PROJECT_ID"] = "noauth"
             environ["HTTP_X_USER_ID"] = "noauth"
@@ -50,12 +52,13 @@ class KeystoneAuthMiddleware:
     Configured from the ``[keystone_authtoken]`` group of the global CONF.
     """
 
-    def __init__(self, app: Callable) -> None:
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
-        self.protected = auth_token.AuthProtocol(
+        self.protected: WSGIApplication = auth_token.AuthProtocol(
             app, {"oslo_config_config": CONF})
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment,
+                 start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "/") in PUBLIC_ROUTES:
             for key in [k for k in environ if k.startswith(_IDENTITY_PREFIXES)]:
                 del environ[key]
@@ -63,7 +66,7 @@ class KeystoneAuthMiddleware:
         return self.protected(environ, start_response)
 
 
-def wrap(app: Callable) -> Callable:
+def wrap(app: WSGIApplication) -> WSGIApplication:
     """Wrap ``app`` in the middleware of ``[api]auth_strategy``."""
     if CONF.api.auth_strategy == "noauth":
         return NoAuthMiddleware(app)

@@ -4,7 +4,13 @@ Whatever fails — a ZunException from a controller, a routing 404/405 from
 Pecan, a 401 from keystonemiddleware, a bug — the client gets one JSON shape
 it knows how to print (zunclient reads ``errors[0].title``). Messages of
 unexpected failures may hold internals, so 5xx bodies carry a correlation id
-to find the logged traceback instead.
+to find the logged traceback instead (503 excepted: its message only says
+which dependency is away).
+
+The body's ``code`` is ``container.<suffix>``: a ZunException's own
+``error_code`` (declared on its class, never derived from the class name),
+or, for an error with no ZunException behind it, the snake-cased HTTP
+reason phrase (``not_found``, ``method_not_allowed``, ``unauthorized``).
 """
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import logging
 import re
 from http import HTTPStatus
 from typing import Any, Callable, Iterable
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 import webob.exc
 from oslo_middleware import request_id as request_id_mw
@@ -22,14 +29,7 @@ from zun.common import exception
 
 LOG = logging.getLogger(__name__)
 
-StartResponse = Callable[..., Any]
-
 _JSON = "application/json"
-
-
-def snake_case(name: str) -> str:
-    """``ContainerNotFound`` -> ``container_not_found``."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
 def _reason(status: int) -> str:
@@ -39,17 +39,26 @@ def _reason(status: int) -> str:
         return "Error"
 
 
+def status_error_code(status: int) -> str:
+    """The code suffix of an error that is only an HTTP status: 405 ->
+    ``method_not_allowed``."""
+    words = _reason(status).title().replace(" ", "")
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", words).lower()
+
+
 class ErrorBodyMiddleware:
     """Format error responses and exceptions as ``{"errors": [...]}``."""
 
-    def __init__(self, app: Callable) -> None:
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
 
-    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment,
+                 start_response: StartResponse) -> Iterable[bytes]:
         captured: dict[str, Any] = {}
         written: list[bytes] = []
 
-        def capture(status: str, headers: list, exc_info: Any = None) -> Callable:
+        def capture(status: str, headers: list[tuple[str, str]],
+                    exc_info: Any = None) -> Callable[[bytes], object]:
             captured["status"] = status
             captured["headers"] = headers
             return written.append
@@ -65,7 +74,7 @@ class ErrorBodyMiddleware:
         except Exception as exc:  # every failure must become a JSON body
             status, code, message = self._describe(environ, exc)
             headers = versions.response_headers(environ.get(versions.ENVIRON_KEY))
-            if isinstance(exc, webob.exc.HTTPException):
+            if isinstance(exc, webob.exc.WSGIHTTPException):
                 headers += [(k, v) for k, v in exc.headers.items()
                             if k.lower() in ("allow", "www-authenticate")]
             return self._respond(environ, start_response, status, code,
@@ -84,11 +93,10 @@ class ErrorBodyMiddleware:
             environ.get(versions.ENVIRON_KEY)) if k.lower() not in present]
         message = self._routing_message(status_code, environ)
         return self._respond(environ, start_response, status_code,
-                             snake_case(_reason(status_code).title().replace(" ", "")),
-                             message, keep)
+                             status_error_code(status_code), message, keep)
 
     @staticmethod
-    def _routing_message(status: int, environ: dict) -> str:
+    def _routing_message(status: int, environ: WSGIEnvironment) -> str:
         if status == 405:
             return ("Method %s is not allowed for this resource."
                     % environ.get("REQUEST_METHOD"))
@@ -102,13 +110,15 @@ class ErrorBodyMiddleware:
             return explanation
         return _reason(status)
 
-    def _describe(self, environ: dict, exc: Exception) -> tuple[int, str, str]:
+    def _describe(self, environ: WSGIEnvironment, exc: Exception) -> tuple[int, str, str]:
         """Status, code suffix and user-safe message for an exception."""
         if isinstance(exc, exception.ZunException):
-            status, code, message = exc.code, snake_case(type(exc).__name__), str(exc)
-        elif isinstance(exc, webob.exc.HTTPException):
+            # .message, not str(): oslo.messaging's copy of a remote failure
+            # appends the remote traceback to str()
+            status, code, message = exc.code, exc.error_code, exc.message
+        elif isinstance(exc, webob.exc.WSGIHTTPException):
             status = exc.code
-            code = snake_case(_reason(status).title().replace(" ", ""))
+            code = status_error_code(status)
             message = exc.detail or self._routing_message(status, environ)
         else:
             status, code, message = 500, "internal_server_error", ""
@@ -125,8 +135,8 @@ class ErrorBodyMiddleware:
         return status, code, message
 
     @staticmethod
-    def _respond(environ: dict, start_response: StartResponse, status: int,
-                 code: str, message: str, headers: list) -> list[bytes]:
+    def _respond(environ: WSGIEnvironment, start_response: StartResponse, status: int,
+                 code: str, message: str, headers: list[tuple[str, str]]) -> list[bytes]:
         body = json.dumps({"errors": [{
             "request_id": environ.get(request_id_mw.ENV_REQUEST_ID, ""),
             "code": "container.%s" % code,

@@ -5,9 +5,14 @@ Parsing happens once, here; everything downstream reads the chosen
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from zun.api import versions
+
+if TYPE_CHECKING:
+    # sys.exc_info()'s type: what start_response takes as exc_info (PEP 3333)
+    from _typeshed import OptExcInfo
 
 
 class MicroversionMiddleware:
@@ -17,16 +22,19 @@ class MicroversionMiddleware:
     formats (with the version headers, echoing the minimum).
     """
 
-    def __init__(self, app: Callable) -> None:
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment,
+                 start_response: StartResponse) -> Iterable[bytes]:
         version = versions.parse_header(versions.requested_header(environ))
         environ[versions.ENVIRON_KEY] = version
         added = versions.response_headers(version)
         names = {name.lower() for name, _ in added}
 
-        def start(status: str, headers: list, exc_info: Any = None) -> Callable:
+        def start(status: str, headers: list[tuple[str, str]],
+                  exc_info: OptExcInfo | None = None,
+                  ) -> Callable[[bytes], object]:
             headers = [(k, v) for k, v in headers if k.lower() not in names]
             return start_response(status, headers + added, exc_info)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import copy
 import functools
-from typing import Any
+from typing import Any, TypeVar
 
 from zun.api import utils, versions
 from zun.api.schemas import validation
@@ -25,6 +25,13 @@ _STRINGS = {"type": "array", "items": {"type": "string"}}
 _STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _RESTART_NAMES = ("no", "always", "on-failure", "unless-stopped")
+# A day between or within health probes is plenty, and keeps the runtime's
+# nanosecond values far from any integer limit.
+_MAX_PROBE_SECONDS = 86400
+# Upstream applies the project's "default" group to a container that names
+# none, so naming it asks for nothing more than leaving the field out
+# (Heat templates and zunclient users commonly spell it out).
+DEFAULT_SECURITY_GROUP = "default"
 
 _CREATE_FIELDS: dict[str, dict[str, Any]] = {
     "image": {"type": "string", "minLength": 1, "maxLength": 255},
@@ -77,13 +84,17 @@ _CREATE_FIELDS: dict[str, dict[str, Any]] = {
     "auto_remove": {"type": "boolean"},
     "auto_heal": {"type": "boolean"},
     "privileged": {"type": "boolean"},
+    # python-zunclient sends the probe as "cmd" (a shell command line);
+    # "test" takes a shell string or an argv list. Times are in seconds.
     "healthcheck": {
         "type": "object",
         "properties": {
-            "test": {"type": ["string", "array"]},
-            "interval": {"type": "integer", "minimum": 0},
-            "retries": {"type": "integer", "minimum": 0},
-            "timeout": {"type": "integer", "minimum": 0},
+            "cmd": {"type": "string"},
+            "test": {"type": ["string", "array"], "items": {"type": "string"},
+                     "minItems": 1},
+            "interval": {"type": "integer", "minimum": 0, "maximum": _MAX_PROBE_SECONDS},
+            "retries": {"type": "integer", "minimum": 0, "maximum": 1000000},
+            "timeout": {"type": "integer", "minimum": 0, "maximum": _MAX_PROBE_SECONDS},
         },
         "additionalProperties": False,
     },
@@ -168,10 +179,8 @@ def parse_create(body: dict[str, Any], version: versions.Version) -> dict[str, A
     if "restart_policy" in body:
         values["restart_policy"] = _restart_policy(body["restart_policy"])
     values.setdefault("image_driver", "docker")
-    if "exposed_ports" in body and body.get("security_groups"):
-        raise exception.ValidationError(
-            detail="'exposed_ports' and 'security_groups' cannot be used "
-                   "together: exposed ports get a security group of their own.")
+    if "healthcheck" in body:
+        values["healthcheck"] = _healthcheck(body["healthcheck"])
     return values
 
 
@@ -189,25 +198,65 @@ def parse_update(body: dict[str, Any]) -> dict[str, Any]:
 def _check_unsupported(body: dict[str, Any]) -> None:
     """Refuse, clearly, what this deployment cannot provide."""
     if body.get("image_driver") == "glance":
-        raise exception.ValidationError(
-            detail="Invalid input for field 'image_driver'. Value: 'glance'. "
-                   "image driver glance is not supported; use 'docker'.")
+        raise validation.invalid_field(
+            "image_driver", "glance", "image driver glance is not supported; use 'docker'.")
     if body.get("nets"):
-        raise exception.ValidationError(
-            detail="Invalid input for field 'nets'. networks are not "
-                   "supported by this deployment; send an empty list.")
+        raise validation.invalid_field(
+            "nets", reason="networks are not supported by this deployment; "
+                           "send an empty list.")
     if "registry" in body:
-        raise exception.ValidationError(
-            detail="Invalid input for field 'registry'. Value: '%s'. private "
-                   "registries are not supported by this deployment."
-            % body["registry"])
+        raise validation.invalid_field(
+            "registry", body["registry"],
+            "private registries are not supported by this deployment.")
+    if body.get("cpu_policy") == "dedicated":
+        # Every host reports enable_cpu_pinning false (zun.compute.resources):
+        # there is no free-cpuset inventory to claim dedicated cpus from.
+        raise validation.invalid_field(
+            "cpu_policy", "dedicated", "cpu_policy 'dedicated' needs cpu "
+            "pinning, which no compute host of this deployment offers (every "
+            "host reports enable_cpu_pinning false); use 'shared'.")
+    if body.get("exposed_ports"):
+        raise validation.invalid_field(
+            "exposed_ports", body["exposed_ports"], "exposed ports need "
+            "per-project networks with security groups, which this deployment "
+            "does not provide yet; send an empty object or leave it out.")
+    groups = body.get("security_groups") or []
+    if any(group != DEFAULT_SECURITY_GROUP for group in groups):
+        raise validation.invalid_field(
+            "security_groups", groups, "security groups need per-project "
+            "networks, which this deployment does not provide yet; send an "
+            "empty list, ['%s'] or leave it out." % DEFAULT_SECURITY_GROUP)
+
+
+def _healthcheck(check: dict[str, Any]) -> dict[str, Any] | None:
+    """One stored form: ``test`` (shell string or argv list), times in seconds.
+
+    An empty object asks for nothing and is stored as None; a check without
+    a probe keeps the image's own probe with the given timings.
+    """
+    if "cmd" in check and "test" in check:
+        raise validation.invalid_field(
+            "healthcheck", check, "Give the probe as 'cmd' or as 'test', not both.")
+    out: dict[str, Any] = {}
+    probe = check.get("test", check.get("cmd"))
+    if isinstance(probe, str) and not probe.strip():
+        raise validation.invalid_field(
+            "healthcheck.%s" % ("test" if "test" in check else "cmd"), probe,
+            "The health probe command is empty.")
+    if probe is not None:
+        out["test"] = probe
+    for key in ("interval", "timeout", "retries"):
+        if check.get(key) is not None:
+            out[key] = check[key]
+    return out or None
 
 
 # An injected file travels in the DB row and the RPC message: keep it small.
 MAX_INJECTED_BYTES = 1024 * 1024
 
 
-def _mounts(mounts: list[dict[str, Any]], version: versions.Version) -> list[dict]:
+def _mounts(mounts: list[dict[str, Any]],
+            version: versions.Version) -> list[dict[str, str]]:
     """Bind mounts of injected files: ``source`` is the file content.
 
     Volume mounts need a block-storage service (Cinder), which this
@@ -222,10 +271,10 @@ def _mounts(mounts: list[dict[str, Any]], version: versions.Version) -> list[dic
                 param="%s.type" % field, version=version,
                 min_version=versions.MOUNT_TYPE)
         if mount.get("type", "volume") != "bind":
-            raise exception.ValidationError(
-                detail="Invalid input for field '%s'. volume mounts need a "
-                       "block storage service, which this deployment does not "
-                       "provide; use type 'bind' to inject a file." % field)
+            raise validation.invalid_field(
+                field, reason="volume mounts need a block storage service, which "
+                              "this deployment does not provide; use type 'bind' "
+                              "to inject a file.")
         content = _mount_content(field, mount.get("source", ""), version)
         total += len(content)
         if total > MAX_INJECTED_BYTES:
@@ -244,14 +293,19 @@ def _mount_content(field: str, source: str, version: versions.Version) -> bytes:
         return base64.b64decode(source.encode("ascii"), validate=True)
     except (ValueError, UnicodeEncodeError):
         raise validation.invalid_field(
-            "%s.source" % field, source[:40], "It is not valid base64 content.")
+            "%s.source" % field, source[:40], "It is not valid base64 content.") from None
 
 
-def _bounded(field: str, value: Any, kind: type, low: float, high: float) -> Any:
+# what _bounded reads a number as, and so returns
+_Number = TypeVar("_Number", int, float)
+
+
+def _bounded(field: str, value: Any, kind: type[_Number], low: float,
+             high: float) -> _Number:
     try:
         number = kind(value)
     except (TypeError, ValueError):
-        raise validation.invalid_field(field, value, "It is not a number.")
+        raise validation.invalid_field(field, value, "It is not a number.") from None
     if not low <= number <= high:
         raise validation.invalid_field(
             field, value, "It must be between %s and %s." % (low, high))

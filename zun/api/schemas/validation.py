@@ -2,7 +2,6 @@
 the field and the offending value, as zunclient prints ``title`` verbatim."""
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Mapping
 
@@ -10,18 +9,10 @@ import jsonschema
 
 from zun.common import exception
 
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
-
-
-def invalid_field(field: str, value: Any, reason: str) -> exception.ValidationError:
-    """The one wording of a bad field, shared by schema and range checks."""
-    return exception.ValidationError(
-        detail="Invalid input for field '%s'. Value: '%s'. %s"
-        % (field, _show(value), reason))
+# The wording of a bad field lives with the errors (the scheduler, which may
+# not import the API, words bad fields too); API code uses it from here.
+NO_VALUE = exception.NO_VALUE
+invalid_field = exception.invalid_field
 
 
 def validate(schema: Mapping[str, Any], body: Mapping[str, Any]) -> None:
@@ -34,16 +25,14 @@ def validate(schema: Mapping[str, Any], body: Mapping[str, Any]) -> None:
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         where = ".".join(str(p) for p in error.absolute_path)
         field = "%s.%s" % (where, extra[0]) if where and extra else (extra[0] if extra else where)
-        raise exception.ValidationError(
-            detail="Invalid input for field '%s'. Unknown field: %s. "
-                   "Additional properties are not allowed." % (field, ", ".join(extra)))
+        raise invalid_field(field, reason="Unknown field: %s. Additional "
+                            "properties are not allowed." % ", ".join(extra))
     if error.validator == "required":
         match = re.match(r"'([^']+)'", error.message)
         missing = match.group(1) if match else error.message
         where = ".".join(str(p) for p in error.absolute_path)
         field = "%s.%s" % (where, missing) if where else missing
-        raise exception.ValidationError(
-            detail="Invalid input for field '%s'. It is required." % field)
+        raise invalid_field(field, reason="It is required.")
     field = ".".join(str(p) for p in error.absolute_path) or "body"
     raise invalid_field(field, error.instance, _reason(error))
 

@@ -12,6 +12,7 @@ from typing import Any, Iterable
 from zun.api import versions
 from zun.common import policy
 from zun.common.context import RequestContext
+from zun.db import models
 
 FIELDS = (
     "uuid", "links", "name", "image", "command", "status", "status_reason",
@@ -50,7 +51,7 @@ def iso(value: Any) -> Any:
     return value
 
 
-def format_container(container: Any, base_url: str,
+def format_container(container: models.Container, base_url: str,
                      hidden: Iterable[str]) -> dict[str, Any]:
     hidden = frozenset(hidden)
     body: dict[str, Any] = {}

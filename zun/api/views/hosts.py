@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from zun.db import models
+
 FIELDS = ("uuid", "hostname", "mem_total", "mem_used", "total_containers",
           "cpus", "cpu_used", "architecture", "os_type", "os",
           "kernel_version", "labels", "disk_total", "disk_used",
@@ -18,7 +20,7 @@ def links(base_url: str, uuid: str) -> list[dict[str, str]]:
             {"href": "%s/hosts/%s" % (base, uuid), "rel": "bookmark"}]
 
 
-def format_host(node: Any, base_url: str,
+def format_host(node: models.ComputeNode, base_url: str,
                 hidden: Iterable[str] = ()) -> dict[str, Any]:
     hidden = frozenset(hidden)
     body: dict[str, Any] = {}

@@ -10,6 +10,7 @@ import datetime
 from typing import Any
 
 from zun.api.views.containers import iso
+from zun.db import models
 from zun.scheduler import scheduler
 
 FIELDS = ("id", "host", "binary", "state", "disabled", "disabled_reason",
@@ -17,11 +18,11 @@ FIELDS = ("id", "host", "binary", "state", "disabled", "disabled_reason",
           "updated_at")
 
 
-def state(service: Any, now: datetime.datetime | None = None) -> str:
+def state(service: models.ZunService, now: datetime.datetime | None = None) -> str:
     return "up" if scheduler.service_is_up(service, now) else "down"
 
 
-def format_service(service: Any,
+def format_service(service: models.ZunService,
                    now: datetime.datetime | None = None) -> dict[str, Any]:
     body = {field: iso(getattr(service, field, None)) for field in FIELDS
             if field != "state"}

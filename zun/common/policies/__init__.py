@@ -6,15 +6,21 @@ oslopolicy-sample-generator documents exactly what the enforcer registers.
 from __future__ import annotations
 
 import itertools
-from typing import Iterable
 
 from oslo_policy import policy
 
-from zun.common.policies import base, container, container_action
-from zun.common.policies import availability_zone, host, quota, service
+from zun.common.policies import (
+    availability_zone,
+    base,
+    container,
+    container_action,
+    host,
+    quota,
+    service,
+)
 
 
-def list_rules() -> Iterable[policy.RuleDefault]:
+def list_rules() -> list[policy.RuleDefault]:
     return list(itertools.chain(base.list_rules(), container.list_rules(),
                                 container_action.list_rules(),
                                 service.list_rules(), host.list_rules(),

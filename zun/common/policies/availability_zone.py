@@ -13,5 +13,5 @@ rules = [
 ]
 
 
-def list_rules() -> list[policy.RuleDefault]:
+def list_rules() -> list[policy.DocumentedRuleDefault]:
     return rules

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from oslo_policy import policy
 
+from zun.common import actions
 from zun.common.policies import base
 
 PREFIX = "container:%s"
@@ -19,7 +20,6 @@ def _rule(name: str, check: str, description: str, method: str,
 
 
 rules = [
-    _rule("create", base.ADMIN_OR_OWNER, "Create a container.", "POST", _ROOT),
     _rule("create:runtime", base.ADMIN,
           "Choose the container runtime on create.", "POST", _ROOT),
     _rule("create:privileged", base.DENY_EVERYBODY,
@@ -41,29 +41,24 @@ rules = [
           "List the containers of the caller's project.", "GET", _ROOT),
     _rule("get_all_all_projects", base.ADMIN,
           "List the containers of every project.", "GET", _ROOT),
-    _rule("update", base.ADMIN_OR_OWNER, "Update a container.", "PATCH", _ONE),
-    _rule("delete", base.ADMIN_OR_OWNER, "Delete a container.", "DELETE", _ONE),
-    _rule("delete_force", base.ADMIN,
-          "Delete a container whatever its status.", "DELETE", _ONE),
     _rule("delete_all_projects", base.ADMIN,
           "Delete a container of another project.", "DELETE", _ONE),
     _rule("get_one_all_projects", base.ADMIN,
           "Show a container of another project.", "GET", _ONE),
 ]
 
-for _action in ("start", "stop", "reboot", "pause", "unpause", "kill",
-                "execute", "rename", "rebuild"):
-    rules.append(_rule(_action, base.ADMIN_OR_OWNER,
-                       "%s a container." % _action.capitalize(),
-                       "POST", "%s/%s" % (_ONE, _action)))
-
-for _action, _what in (("logs", "Read the logs of"),
-                       ("top", "List the processes of"),
-                       ("stats", "Read the resource usage of")):
-    rules.append(_rule(_action, base.ADMIN_OR_OWNER,
-                       "%s a container." % _what,
-                       "GET", "%s/%s" % (_ONE, _action)))
 
 
-def list_rules() -> list[policy.RuleDefault]:
+def _path(action: actions.Action) -> str:
+    if action.route:
+        return "%s/%s" % (_ONE, action.route)
+    return _ROOT if action.route is None and action.variant_of is None else _ONE
+
+
+# One rule per registered action, with the registry's default and route.
+rules += [_rule(a.name, a.policy_default, a.summary, a.method, _path(a))
+          for a in actions.ACTIONS.values()]
+
+
+def list_rules() -> list[policy.DocumentedRuleDefault]:
     return rules

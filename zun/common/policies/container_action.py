@@ -21,5 +21,5 @@ rules = [
 ]
 
 
-def list_rules() -> list[policy.RuleDefault]:
+def list_rules() -> list[policy.DocumentedRuleDefault]:
     return rules

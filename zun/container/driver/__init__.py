@@ -32,7 +32,9 @@ def available() -> list[str]:
 
 def _from_entry_point(name: str) -> type | None:
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP, name=name):
-        return ep.load()
+        loaded = ep.load()
+        # anything but a class is no driver: load_driver then says which are
+        return loaded if isinstance(loaded, type) else None
     return None
 
 

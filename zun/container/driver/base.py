@@ -7,9 +7,48 @@ back :class:`RuntimeFacts`. Each driver declares what it can do in
 ``capabilities``; the API refuses an action outside that set before anything
 is sent to the host.
 
-Errors: drivers raise :mod:`zun.common.exception` classes only
-(``RuntimeContainerNotFound``, ``ImageNotFound``, ``UnsupportedOperation``,
-``RuntimeOperationFailed``, ``DockerError``), never a runtime SDK exception.
+Each method's docstring is its contract: what it raises, whether repeating
+it is harmless (idempotent), what the returned facts describe and whether it
+may run concurrently. The manager and the state sync rely on these words and
+nothing else; ``tests/functional/test_driver_conformance.py`` holds every
+driver to them.
+
+Errors every method may raise, besides those it names. Drivers raise
+:mod:`zun.common.exception` classes only, never a runtime SDK exception, and
+never a bare ``NotImplementedError``:
+
+- ``UnsupportedOperation`` (400): the method needs a capability the driver
+  does not declare. A driver raises it for every such method, before doing
+  anything, and for no declared one. The probes (``inspect``,
+  ``list_containers``, ``ping``, ``host_info``) need no capability.
+- ``RuntimeContainerNotFound`` (404): ``container_id`` does not exist in the
+  runtime (``delete`` alone treats that as done).
+- ``RuntimeOperationFailed`` (409): the container's current state forbids the
+  operation (exec in a stopped container, unpause of an exited one); the
+  message is the runtime's own sentence, fit to show the user.
+- ``Invalid`` (400) or a subclass: an argument the runtime rejects.
+- ``ServiceUnavailable`` (503): the runtime does not answer.
+- ``ContainerRuntimeError`` (500) or a driver's subclass of it: any other
+  runtime failure, a fault the user cannot fix.
+
+Idempotency: a state-changing call whose target state already holds is not
+an error (start of a running container, stop of a stopped one, pause of a
+paused one, delete of a missing one); it returns the current facts. ``kill``
+and ``execute`` act rather than reach a state, so they are not idempotent.
+
+Concurrency: one driver instance serves the whole agent. Every method may be
+called from several threads at once, for different containers and for the
+same one. The manager runs at most one state change per container at a time
+(the API's task_state claim), but reads of a container (``inspect``,
+``list_containers``, ``logs``, ``stats``, ``events``) overlap its state
+changes; they report the state before or after, never an error caused by the
+overlap. Should two state changes of one container race (a user's stop and
+the runtime's own restart policy), each succeeds or raises, as its contract
+says, against the state it finds; the driver keeps no per-container state
+that such a race could corrupt.
+
+States: ``RuntimeFacts.state`` is driver-neutral; each driver maps its
+runtime's own states onto :data:`RUNTIME_STATES`.
 """
 from __future__ import annotations
 
@@ -18,21 +57,16 @@ import dataclasses
 import threading
 from typing import Any, Iterator
 
-# Capability names a driver may declare. An action needs the capability of
-# the same name (see CAPABILITY_FOR_ACTION).
-ALL_CAPABILITIES = frozenset({
-    "create", "start", "stop", "reboot", "pause", "unpause", "kill", "delete",
-    "logs", "exec", "top", "stats", "update", "events", "attach", "archive",
-    "commit", "resize",
-})
+# Capability names a driver may declare, derived from the action registry
+# (each action names the capability it needs) plus the agent's own needs
+# ("events"); re-exported here for drivers.
+from zun.common import states as _states  # noqa: E402
+from zun.common.actions import ALL_CAPABILITIES  # noqa: E402,F401
 
-CAPABILITY_FOR_ACTION: dict[str, str] = {
-    "create": "create", "start": "start", "stop": "stop", "reboot": "reboot",
-    "pause": "pause", "unpause": "unpause", "kill": "kill",
-    "delete": "delete", "delete_after_stop": "delete",
-    "logs": "logs", "execute": "exec", "top": "top", "stats": "stats",
-    "update": "update", "rebuild": "create",
-}
+#: The neutral runtime states a driver reports: the runtime-state column of
+#: zun.common.states.RUNTIME_TO_STATUS, plus "unknown" for a state the
+#: driver cannot map (shown as status Unknown rather than guessed).
+RUNTIME_STATES = frozenset(_states.RUNTIME_TO_STATUS) | {"unknown"}
 
 # Labels every zun-created runtime container carries, so the runtime itself
 # can say whose container it is (orphan detection, event filtering).
@@ -65,15 +99,20 @@ class ContainerSpec:
     # (host path, container path): files the compute agent has written for
     # this container, bind-mounted read-write
     binds: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    # the runtime's OCI runtime by name (e.g. "runc"); None: its default
+    runtime: str | None = None
+    # {"test": shell string | argv list (optional: the image's own probe),
+    #  "interval"/"timeout": seconds, "retries": n}; None: the image's own
+    healthcheck: dict[str, Any] | None = None
 
 
 @dataclasses.dataclass
 class RuntimeFacts:
     """What the runtime says about one container, in driver-neutral terms.
 
-    ``state`` is one of created, running, paused, restarting, exited, dead,
-    removing (see zun.common.states.RUNTIME_TO_STATUS). Times are ISO 8601
-    strings in UTC or None.
+    ``state`` is one of :data:`RUNTIME_STATES` (created, running, paused,
+    restarting, exited, dead, removing, or unknown), never the runtime's own
+    word. Times are ISO 8601 strings in UTC or None.
     """
 
     container_id: str
@@ -94,6 +133,9 @@ class RuntimeFacts:
     # project_id and state are exact, the rest may be missing (inspect()
     # gives everything)
     complete: bool = True
+    # the health probe's verdict: "starting", "healthy", "unhealthy", or
+    # None when the container has no health check (or is not running)
+    health: str | None = None
 
 
 @dataclasses.dataclass
@@ -113,11 +155,17 @@ class RuntimeEvent:
 
 
 class ContainerDriver(abc.ABC):
-    """Interface of a container runtime driver; see the module docstring."""
+    """Interface of a container runtime driver; see the module docstring.
+
+    Thread-safety: an instance is shared by every thread of the compute
+    agent (RPC workers, the event follower, the periodic sync), so every
+    method must be safe to call concurrently; see "Concurrency" above.
+    """
 
     #: short name, as configured in [DEFAULT] container_driver
     name: str = "base"
-    #: subset of ALL_CAPABILITIES this driver supports
+    #: subset of ALL_CAPABILITIES this driver supports; a method that needs a
+    #: capability outside it raises UnsupportedOperation
     capabilities: frozenset[str] = frozenset()
 
     # --- lifecycle ---------------------------------------------------------
@@ -125,90 +173,191 @@ class ContainerDriver(abc.ABC):
     def create(self, spec: ContainerSpec) -> RuntimeFacts:
         """Create (not start) the runtime container, pulling the image if needed.
 
-        Names it ``zun-<uuid>`` and labels it with LABEL_UUID/LABEL_PROJECT.
-        A missing image raises ImageNotFound with a readable reason.
+        Capability ``create``. Names it ``zun-<uuid>`` and labels it with
+        LABEL_UUID, LABEL_PROJECT and (when ``spec.host`` is set) LABEL_HOST.
+        The spec has been validated by the API (restart policy, image pull
+        policy, limits); the driver trusts it and does not check it again.
+
+        Raises ImageNotFound (400) with a readable reason when the image is
+        missing and cannot be pulled (or ``image_pull_policy`` is "never"),
+        ContainerAlreadyExists (409) when a container of this uuid already
+        exists (find it with :meth:`list_containers`), Invalid (400) for a
+        setting the runtime rejects.
+
+        Not idempotent: each successful call makes a new container.
+        Returns facts of the new container in state "created" (they may be
+        summaries, without a pid or times). Concurrent creates of different
+        uuids are safe.
         """
 
     @abc.abstractmethod
     def start(self, container_id: str) -> RuntimeFacts:
-        """Start a created or stopped container."""
+        """Start a created or stopped container.
+
+        Capability ``start``. Idempotent: starting a running container
+        changes nothing. A paused container raises RuntimeOperationFailed
+        (unpause it instead). Returns the facts read after the start: usually
+        "running", but a command that ends at once may already be "exited".
+        """
 
     @abc.abstractmethod
     def stop(self, container_id: str, timeout: int | None = None) -> RuntimeFacts:
-        """SIGTERM, then SIGKILL after ``timeout`` seconds."""
+        """SIGTERM, then SIGKILL after ``timeout`` seconds (None: the default).
+
+        Capability ``stop``. Idempotent: stopping a created, exited or dead
+        container changes nothing. A paused container is stopped too. Returns
+        the facts after the main process has ended ("exited", with its exit
+        code and finish time), or the unchanged facts of a container that
+        was not running. Blocks for up to ``timeout`` seconds.
+        """
 
     @abc.abstractmethod
     def reboot(self, container_id: str, timeout: int | None = None) -> RuntimeFacts:
-        """Stop (with ``timeout``) then start."""
+        """Stop (with ``timeout``) then start.
+
+        Capability ``reboot``. Works from any state (a created, stopped or
+        paused container ends up started), so it is idempotent in effect:
+        the container runs afterwards, with a new main process. Returns the
+        facts after the start.
+        """
 
     @abc.abstractmethod
     def pause(self, container_id: str) -> RuntimeFacts:
-        """Freeze every process of the container."""
+        """Freeze every process of the container.
+
+        Capability ``pause``. Idempotent: pausing a paused container changes
+        nothing. A container that is not running raises
+        RuntimeOperationFailed. Returns the facts after the freeze ("paused").
+        """
 
     @abc.abstractmethod
     def unpause(self, container_id: str) -> RuntimeFacts:
-        """Thaw a paused container."""
+        """Thaw a paused container.
+
+        Capability ``unpause``. Idempotent: unpausing a running container
+        changes nothing. A container that is neither paused nor running
+        raises RuntimeOperationFailed. Returns the facts after the thaw
+        ("running").
+        """
 
     @abc.abstractmethod
     def kill(self, container_id: str, signal: str | None = None) -> RuntimeFacts:
-        """Send ``signal`` (default SIGKILL) to the main process."""
+        """Send ``signal`` (default SIGKILL) to the main process.
+
+        Capability ``kill``. Not idempotent: a container that is not
+        running (or paused) has no process to signal and raises
+        RuntimeOperationFailed; an unknown signal raises Invalid or
+        RuntimeOperationFailed. Returns the facts read right after the
+        signal was delivered: after SIGKILL the state is "exited", after a
+        signal the process handles it may still be "running".
+        """
 
     @abc.abstractmethod
     def delete(self, container_id: str, force: bool = False) -> None:
-        """Remove the container; ``force`` kills it first if running.
+        """Remove the container and its anonymous volumes.
 
-        Removing a container that no longer exists is not an error.
+        Capability ``delete``. Idempotent: a container that no longer exists
+        (or is being removed already) is not an error. Without ``force`` a
+        running or paused container raises RuntimeOperationFailed; with it,
+        the container is killed first. Returns nothing: there is no state
+        left to describe.
         """
 
     @abc.abstractmethod
     def update(self, container_id: str, cpu: float | None = None,
                memory_mib: int | None = None) -> None:
-        """Change cpu/memory limits of an existing container in place."""
+        """Change cpu/memory limits of an existing container in place.
+
+        Capability ``update``. Works in any state; None leaves a limit as it
+        is. Idempotent: applying the same limits again changes nothing. A
+        limit the runtime refuses (e.g. below current use) raises Invalid or
+        RuntimeOperationFailed. Returns nothing; :meth:`inspect` or
+        :meth:`stats` show the new limits.
+        """
 
     # --- reads -------------------------------------------------------------
     @abc.abstractmethod
     def inspect(self, container_id: str) -> RuntimeFacts:
-        """Current facts; raises RuntimeContainerNotFound if it is gone."""
+        """Current, complete facts of one container, in any state.
+
+        No capability needed; read-only, so idempotent. Raises
+        RuntimeContainerNotFound if it is gone; a driver without a runtime
+        has no containers and always raises it.
+        """
 
     @abc.abstractmethod
     def list_containers(self) -> list[RuntimeFacts]:
-        """Facts of every runtime container labelled as zun's, running or not.
+        """Facts of every runtime container labelled as zun's, in any state.
 
-        One cheap call: the facts may be summaries (``complete=False``); the
-        reconcile inspects only the containers whose state differs.
+        No capability needed; read-only. One cheap call: the facts may be
+        summaries (``complete=False``); the reconcile inspects only the
+        containers whose state differs. Containers not labelled LABEL_UUID
+        are never listed. A driver without a runtime returns ``[]``.
         """
 
     @abc.abstractmethod
     def logs(self, container_id: str, stdout: bool = True, stderr: bool = True,
              timestamps: bool = False, tail: str | int = "all",
              since: str | int | None = None) -> str:
-        """Container output as text."""
+        """Container output as text, in any state (also after it exited).
+
+        Capability ``logs``; read-only. ``tail`` is "all" or a line count,
+        ``since`` epoch seconds or an ISO 8601 time; anything else raises
+        InvalidValue naming the argument.
+        """
 
     @abc.abstractmethod
     def execute(self, container_id: str, command: list[str]) -> tuple[str, int]:
-        """Run ``command`` non-interactively; return (combined output, exit code)."""
+        """Run ``command`` non-interactively; return (combined output, exit code).
+
+        Capability ``exec``. Not idempotent (the command runs each time).
+        A container that is not running raises RuntimeOperationFailed; so
+        does a command still running after the driver's time limit (it may
+        go on in the container). A command that fails is not an error: its
+        exit code says so.
+        """
 
     @abc.abstractmethod
     def top(self, container_id: str, ps_args: str | None = None) -> dict[str, Any]:
-        """Processes: ``{"Titles": [...], "Processes": [[...], ...]}``."""
+        """Processes: ``{"Titles": [...], "Processes": [[...], ...]}``.
+
+        Capability ``top``; read-only. A container that is not running
+        raises RuntimeOperationFailed; ``ps_args`` that ps rejects raise
+        Invalid.
+        """
 
     @abc.abstractmethod
     def stats(self, container_id: str) -> dict[str, Any]:
         """One usage sample with the keys the zun CLI prints:
         CONTAINER, CPU %, MEM USAGE(MiB), MEM LIMIT(MiB), MEM %,
-        BLOCK I/O(B) ("read/write"), NET I/O(B) ("rx/tx")."""
+        BLOCK I/O(B) ("read/write"), NET I/O(B) ("rx/tx").
+
+        Capability ``stats``; read-only, any state (a container that is not
+        running reports zeros).
+        """
 
     @abc.abstractmethod
     def events(self, stop: threading.Event) -> Iterator[RuntimeEvent]:
         """Yield events for zun's containers until ``stop`` is set.
 
-        Raises (e.g. DockerError) when the stream breaks; the caller
-        reconnects and reconciles.
+        Capability ``events`` (a driver without it raises
+        UnsupportedOperation when called, and the agent relies on the
+        periodic reconcile alone). Returns soon after ``stop`` is set, even
+        while no event arrives. Raises ContainerRuntimeError (or
+        ServiceUnavailable) when the stream breaks or ends; the caller
+        reconnects and reconciles. Each call opens its own stream, so
+        several followers may run at once.
         """
 
     @abc.abstractmethod
     def ping(self) -> bool:
-        """True when the runtime answers."""
+        """True when the runtime answers, False otherwise; never raises.
+
+        No capability needed. A driver that has no runtime answers False.
+        The agent's service heartbeat does not depend on it: the service is
+        up while the agent runs, and what the host can do is what its
+        ``capabilities`` say.
+        """
 
     # --- host inventory (optional) -------------------------------------------
     def host_info(self) -> dict[str, Any]:
@@ -218,7 +367,9 @@ class ContainerDriver(abc.ABC):
         in what it cannot see (the runtimes on offer, where the runtime keeps
         its data). Known keys: ``cpus``, ``mem_total`` (MiB), ``os``,
         ``os_type``, ``kernel_version``, ``architecture``, ``runtimes``
-        (list of names) and ``data_dir`` (a path on this host). Raises a
-        ZunException when the runtime does not answer.
+        (list of names; empty when the driver has no runtime) and
+        ``data_dir`` (a path on this host). Read-only. Raises
+        ServiceUnavailable or ContainerRuntimeError when the runtime does not
+        answer; the agent then keeps the last facts it had.
         """
         return {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import threading
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import docker
 import docker.errors
@@ -21,9 +21,7 @@ from oslo_log import log as logging
 
 from zun.common import exception
 from zun.conf import CONF
-from zun.container.driver import base
-from zun.container.driver import docker_errors
-from zun.container.driver import docker_facts
+from zun.container.driver import base, docker_errors, docker_facts
 
 LOG = logging.getLogger(__name__)
 
@@ -31,9 +29,20 @@ LOG = logging.getLogger(__name__)
 # periodic sync, so concurrent calls do not queue behind each other.
 _POOL_HEADROOM = 4
 
+# Neutral states in which a repeated state change has nothing left to do.
+_RUNNING = frozenset({"running"})
+_PAUSED = frozenset({"paused"})
+_NOT_RUNNING = frozenset({"created", "exited", "dead"})
+
 
 class DockerDriver(base.ContainerDriver):
-    """Runs zun containers on the Docker engine at ``[docker] api_url``."""
+    """Runs zun containers on the Docker engine at ``[docker] api_url``.
+
+    Thread-safe: the shared client is created once under a lock and its
+    connection pool is sized for every compute worker; the driver keeps no
+    per-container state, and the engine itself orders concurrent changes of
+    one container. Only :meth:`close` must not overlap other calls.
+    """
 
     name = "docker"
     capabilities = frozenset({
@@ -149,44 +158,64 @@ class DockerDriver(base.ContainerDriver):
     def _create(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         # The SDK's high-level create would inspect the new container again;
         # its argument mapping (private, stable since docker 3) is reused.
-        image = kwargs["image"]
-        args = dict(kwargs, version=self._api._version)
+        image, name = kwargs["image"], kwargs["name"]
+        sdk: Any = docker.models.containers  # private helpers: untyped on purpose
+        api: Any = self._api
+        args = dict(kwargs, version=api._version)
         args.setdefault("command", None)
-        args = docker.models.containers._create_container_args(args)  # consumes args
-        with self._errors(image=image):
-            return self._api.create_container(**args)
+        args = sdk._create_container_args(args)  # consumes args
+        # the name identifies the container in a "name already in use" conflict
+        with self._errors(name, image=image):
+            # Docker's JSON answer ({"Id": ..., "Warnings": [...]}); the
+            # stubs leave its type open
+            created: dict[str, Any] = self._api.create_container(**args)
+        return created
+
+    def _change(self, container_id: str, call: Callable[[], Any],
+                done: frozenset[str] = frozenset()) -> base.RuntimeFacts:
+        """Run one state change, then report the state it reached.
+
+        A refusal while the container already is in one of the ``done``
+        states means the work had been done: the contract makes that a
+        no-op (the engine answers 304 for some such calls and 409 for others).
+        """
+        try:
+            with self._errors(container_id):
+                call()
+        except exception.RuntimeOperationFailed:
+            facts = self.inspect(container_id)
+            if facts.state in done:
+                return facts
+            raise
+        return self.inspect(container_id)
 
     def start(self, container_id: str) -> base.RuntimeFacts:
-        with self._errors(container_id):
-            self._api.start(container_id)
-        return self.inspect(container_id)
+        return self._change(container_id, lambda: self._api.start(container_id),
+                            done=_RUNNING)
 
     def stop(self, container_id: str, timeout: int | None = None) -> base.RuntimeFacts:
         grace = CONF.docker.stop_timeout if timeout is None else int(timeout)
-        with self._errors(container_id):
-            self._api.stop(container_id, timeout=grace)
-        return self.inspect(container_id)
+        return self._change(container_id,
+                            lambda: self._api.stop(container_id, timeout=grace),
+                            done=_NOT_RUNNING)
 
     def reboot(self, container_id: str, timeout: int | None = None) -> base.RuntimeFacts:
         grace = CONF.docker.stop_timeout if timeout is None else int(timeout)
-        with self._errors(container_id):
-            self._api.restart(container_id, timeout=grace)
-        return self.inspect(container_id)
+        return self._change(container_id,
+                            lambda: self._api.restart(container_id, timeout=grace))
 
     def pause(self, container_id: str) -> base.RuntimeFacts:
-        with self._errors(container_id):
-            self._api.pause(container_id)
-        return self.inspect(container_id)
+        return self._change(container_id, lambda: self._api.pause(container_id),
+                            done=_PAUSED)
 
     def unpause(self, container_id: str) -> base.RuntimeFacts:
-        with self._errors(container_id):
-            self._api.unpause(container_id)
-        return self.inspect(container_id)
+        return self._change(container_id, lambda: self._api.unpause(container_id),
+                            done=_RUNNING)
 
     def kill(self, container_id: str, signal: str | None = None) -> base.RuntimeFacts:
-        with self._errors(container_id):
-            self._api.kill(container_id, signal=str(signal) if signal else "SIGKILL")
-        return self.inspect(container_id)
+        # Not idempotent: a container with no process to signal is refused.
+        sig = str(signal) if signal else "SIGKILL"
+        return self._change(container_id, lambda: self._api.kill(container_id, signal=sig))
 
     def delete(self, container_id: str, force: bool = False) -> None:
         try:
@@ -205,7 +234,7 @@ class DockerDriver(base.ContainerDriver):
         body = docker_facts.update_body(cpu, memory_mib)
         if not body:
             return
-        api = self._api
+        api: Any = self._api  # private helpers: untyped on purpose
         with self._errors(container_id):
             # The SDK's update_container cannot send NanoCpus; post the body as is.
             response = api._post_json(api._url("/containers/{0}/update", container_id),
@@ -275,13 +304,13 @@ class DockerDriver(base.ContainerDriver):
     def top(self, container_id: str, ps_args: str | None = None) -> dict[str, Any]:
         try:
             with self._errors(container_id):
-                return self._api.top(container_id, ps_args=ps_args or None)
-        except exception.DockerError as err:
+                return dict(self._api.top(container_id, ps_args=ps_args or None))
+        except exception.ContainerRuntimeError as err:
             # Docker answers 500 when ps itself rejects the arguments: that
             # is the caller's input, not a server fault.
             if ps_args and "ps:" in str(err):
                 raise exception.Invalid(
-                    reason="ps_args %r were rejected by ps (%s)" % (ps_args, err))
+                    reason="ps_args %r were rejected by ps (%s)" % (ps_args, err)) from err
             raise
 
     def stats(self, container_id: str) -> dict[str, Any]:
@@ -388,7 +417,7 @@ def _tail(tail: str | int) -> str | int:
     try:
         lines = int(tail)
     except (TypeError, ValueError):
-        raise exception.InvalidValue(value=tail, field="tail")
+        raise exception.InvalidValue(value=tail, field="tail") from None
     if lines < 0:
         raise exception.InvalidValue(value=tail, field="tail")
     return lines
@@ -406,7 +435,7 @@ def _since(since: str | int | None) -> int | None:
     try:
         when = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise exception.InvalidValue(value=since, field="since")
+        raise exception.InvalidValue(value=since, field="since") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.timezone.utc)
     return int(when.timestamp())

@@ -10,12 +10,10 @@ import datetime
 import re
 from typing import Any
 
-from zun.common import exception
 from zun.container.driver import base
 
 NAME_PREFIX = "zun-"
 MIB = 1024 * 1024
-PULL_POLICIES = ("always", "ifnotpresent", "never")
 DEFAULT_PULL_POLICY = "ifnotpresent"
 
 # Docker writes this for "never happened" (e.g. FinishedAt of a running container).
@@ -42,38 +40,24 @@ def normalize_image(ref: str) -> str:
 
 
 def pull_policy(value: str | None) -> str:
-    """Validate the policy so a typo is a 400, not a silent default."""
-    if value is None or value == "":
-        return DEFAULT_PULL_POLICY
-    policy = value.lower()
-    if policy not in PULL_POLICIES:
-        raise exception.InvalidValue(value=value, field="image_pull_policy")
-    return policy
+    """The policy to apply: the spec's, or the default when it has none.
+
+    Validated once, by the API schema (zun.api.schemas.containers); not
+    again here.
+    """
+    return value or DEFAULT_PULL_POLICY
 
 
 def restart_policy(policy: dict[str, Any] | None) -> dict[str, Any] | None:
     """Docker's RestartPolicy, or None for "never restart".
 
-    The retry count may come from the API as a string ("on-failure:3" split
-    by the client), hence the int conversion.
+    Validated and normalised once, by the API (a known Name; an integer
+    MaximumRetryCount, non-zero only with on-failure): passed on as given.
     """
-    if not policy:
+    if not policy or policy.get("Name") in (None, "", "no"):
         return None
-    name = policy.get("Name") or "no"
-    if name == "no":
-        return None
-    if name not in ("on-failure", "always", "unless-stopped"):
-        raise exception.InvalidValue(value=name, field="restart_policy")
-    raw = policy.get("MaximumRetryCount") or 0
-    try:
-        retries = int(raw)
-    except (TypeError, ValueError):
-        raise exception.InvalidValue(value=raw, field="restart_policy")
-    if retries < 0:
-        raise exception.InvalidValue(value=raw, field="restart_policy")
-    if name != "on-failure":
-        retries = 0
-    return {"Name": name, "MaximumRetryCount": retries}
+    return {"Name": policy["Name"],
+            "MaximumRetryCount": policy.get("MaximumRetryCount") or 0}
 
 
 def memory_limits(memory_mib: int | None) -> dict[str, str]:
@@ -94,6 +78,36 @@ def nano_cpus(cpu: float | None) -> int | None:
     if not cpu:
         return None
     return int(round(cpu * 1e9))
+
+
+_NANOS = 1_000_000_000
+# Docker's own probe forms; any other argv list is an exec-form command.
+_PROBE_FORMS = ("CMD", "CMD-SHELL", "NONE")
+
+
+def healthcheck(check: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Docker's Healthcheck from zun's (seconds, a shell string or an argv).
+
+    Docker counts in nanoseconds and wants the probe's form spelled out: a
+    string runs through the container's shell (CMD-SHELL). A timing of 0 or
+    a missing one means the engine's default; a missing probe keeps the
+    image's own.
+    """
+    if not check:
+        return None
+    out: dict[str, Any] = {}
+    probe = check.get("test")
+    if isinstance(probe, str):
+        out["test"] = ["CMD-SHELL", probe]
+    elif probe:
+        probe = [str(word) for word in probe]
+        out["test"] = probe if probe[0] in _PROBE_FORMS else ["CMD", *probe]
+    for key in ("interval", "timeout"):
+        if check.get(key):
+            out[key] = int(check[key]) * _NANOS
+    if check.get("retries"):
+        out["retries"] = int(check["retries"])
+    return out or None
 
 
 def create_kwargs(spec: base.ContainerSpec) -> dict[str, Any]:
@@ -121,6 +135,8 @@ def create_kwargs(spec: base.ContainerSpec) -> dict[str, Any]:
         "restart_policy": restart_policy(spec.restart_policy),
         "volumes": ({host: {"bind": dest, "mode": "rw"} for host, dest in spec.binds}
                     if spec.binds else None),
+        "runtime": spec.runtime or None,
+        "healthcheck": healthcheck(spec.healthcheck),
     }
     kwargs.update({k: v for k, v in optional.items() if v is not None})
     kwargs.update(memory_limits(spec.memory_mib))
@@ -190,16 +206,41 @@ def _ports(exposed: dict[str, Any] | None) -> list[int]:
 
 _EXITED = re.compile(r"^Exited \((-?\d+)\)")
 
+# Docker's container states in zun's neutral words (base.RUNTIME_STATES).
+# They happen to be spelled alike; the table still says so explicitly, so a
+# state a newer engine invents reads as "unknown" instead of leaking through.
+STATES = {"created": "created", "running": "running", "paused": "paused",
+          "restarting": "restarting", "exited": "exited", "dead": "dead",
+          "removing": "removing"}
+
+
+def runtime_state(docker_state: str | None) -> str:
+    """The neutral state of a Docker container state ("unknown" if unmapped)."""
+    return STATES.get((docker_state or "").lower(), "unknown")
+# `docker ps` appends the probe's verdict to a running container's status
+_SUMMARY_HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)\s*$")
+HEALTH_STATES = ("starting", "healthy", "unhealthy")
+
+
+def _health(value: str | None) -> str | None:
+    """The probe's verdict in zun's words; None without a health check."""
+    value = (value or "").strip().lower()
+    if value.startswith("health: "):
+        value = value[len("health: "):]
+    return value if value in HEALTH_STATES else None
+
 
 def facts_from_summary(summary: dict[str, Any]) -> base.RuntimeFacts:
     """Summary facts from one entry of ``GET /containers/json`` (no inspect)."""
     labels = summary.get("Labels") or {}
     exited = _EXITED.match(summary.get("Status") or "")
+    health = _SUMMARY_HEALTH.search(summary.get("Status") or "")
     return base.RuntimeFacts(
         container_id=summary.get("Id", ""),
         uuid=labels.get(base.LABEL_UUID),
-        state=(summary.get("State") or "unknown").lower(),
+        state=runtime_state(summary.get("State")),
         exit_code=int(exited.group(1)) if exited else None,
+        health=_health(health.group(1)) if health else None,
         project_id=labels.get(base.LABEL_PROJECT) or None,
         host=labels.get(base.LABEL_HOST) or None,
         complete=False,
@@ -216,7 +257,7 @@ def facts_from_inspect(data: dict[str, Any]) -> base.RuntimeFacts:
     return base.RuntimeFacts(
         container_id=data.get("Id", ""),
         uuid=labels.get(base.LABEL_UUID),
-        state=(state.get("Status") or "unknown").lower(),
+        state=runtime_state(state.get("Status")),
         exit_code=int(exit_code) if exit_code is not None else None,
         started_at=iso_time(state.get("StartedAt")),
         finished_at=iso_time(state.get("FinishedAt")),
@@ -228,6 +269,7 @@ def facts_from_inspect(data: dict[str, Any]) -> base.RuntimeFacts:
         ports=_ports(config.get("ExposedPorts")),
         project_id=labels.get(base.LABEL_PROJECT) or None,
         host=labels.get(base.LABEL_HOST) or None,
+        health=_health((state.get("Health") or {}).get("Status")),
     )
 
 

@@ -1,21 +1,30 @@
 """The rkt driver: a placeholder that loads and refuses every operation.
 
 rkt is discontinued and no zun host runs it, but ``container_driver = rkt``
-is an accepted setting. Such a host reports no capabilities, so the API
-refuses actions before sending them; anything that still reaches this driver
-fails with a 400 naming the driver and the operation, never a traceback.
+is an accepted setting. Such a host reports no capabilities, so the scheduler
+never places a container on it and the API refuses actions before sending
+them; anything that still reaches this driver fails with a 400 naming the
+driver and the operation (UnsupportedOperation), never a traceback.
+
+It answers the probes truthfully for a driver with no runtime: nothing is
+listed, nothing can be inspected, no runtime is offered, and ``ping`` says
+False because there is nothing to answer. The agent still starts and
+heartbeats, so an operator sees the host (up, offering nothing) in
+``GET /v1/services`` and ``GET /v1/hosts`` rather than wondering where it went.
+
+Thread-safe: it keeps no state at all.
 """
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterator, NoReturn
+from typing import Any, NoReturn
 
 from zun.common import exception
 from zun.container.driver import base
 
 
 class RktDriver(base.ContainerDriver):
-    """Answers the read-only probes (ping, list, events) and refuses the rest."""
+    """Answers the probes (inspect, list, ping, host_info) and refuses the rest."""
 
     name = "rkt"
     capabilities: frozenset[str] = frozenset()
@@ -52,7 +61,8 @@ class RktDriver(base.ContainerDriver):
         self._unsupported("update")
 
     def inspect(self, container_id: str) -> base.RuntimeFacts:
-        self._unsupported("inspect")
+        # A probe, not a capability: with no runtime, no container exists.
+        raise exception.RuntimeContainerNotFound(container_id=container_id)
 
     def list_containers(self) -> list[base.RuntimeFacts]:
         # Nothing runs under rkt, so the periodic sync finds nothing to do.
@@ -72,14 +82,15 @@ class RktDriver(base.ContainerDriver):
     def stats(self, container_id: str) -> dict[str, Any]:
         self._unsupported("stats")
 
-    def events(self, stop: threading.Event) -> Iterator[base.RuntimeEvent]:
-        # No events ever happen; block so the caller's loop does not spin.
-        stop.wait()
-        return
-        yield  # pragma: no cover - makes this a generator
+    def events(self, stop: threading.Event) -> NoReturn:
+        # Refused at the call (not at the first next()): the agent never
+        # follows events of a driver without the capability.
+        self._unsupported("events")
 
     def ping(self) -> bool:
-        return True
+        # There is no rkt runtime to answer. Saying True would claim a
+        # working runtime; the service heartbeat does not depend on it.
+        return False
 
     # --- host inventory ------------------------------------------------------
     def host_info(self) -> dict[str, Any]:

@@ -12,46 +12,50 @@ One module per table group (containers, claims, actions, services,
 compute_nodes, quotas); this package re-exports their public functions, so
 callers keep writing ``from zun.db import api as db_api``.
 """
+from zun.db.api.actions import (
+    action_event_finish,
+    action_event_start,
+    action_events_get,
+    action_finish,
+    action_get_by_request_id,
+    action_start,
+    actions_get,
+)
+from zun.db.api.claims import host_usage
+from zun.db.api.compute_nodes import (
+    compute_node_destroy,
+    compute_node_get,
+    compute_node_list,
+    compute_node_upsert,
+)
 from zun.db.api.containers import (
     container_create,
+    container_destroy,
     container_get,
     container_get_by_uuid,
     container_list,
     container_list_by_host,
     container_update,
-    container_destroy)
-from zun.db.api.claims import (
-    host_usage)
-from zun.db.api.actions import (
-    action_start,
-    action_finish,
-    action_get_by_request_id,
-    actions_get,
-    action_event_start,
-    action_event_finish,
-    action_events_get)
-from zun.db.api.services import (
-    service_create,
-    service_get,
-    service_list,
-    service_update,
-    service_heartbeat,
-    service_destroy,
-    service_list_schedulable)
-from zun.db.api.compute_nodes import (
-    compute_node_upsert,
-    compute_node_get,
-    compute_node_list,
-    compute_node_destroy)
+)
 from zun.db.api.quotas import (
+    DEFAULT_QUOTA_CLASS,
     quota_class_get,
-    quota_defaults,
     quota_class_update,
+    quota_defaults,
+    quota_destroy,
     quota_get,
     quota_update,
-    quota_destroy,
     quota_usage,
-    DEFAULT_QUOTA_CLASS)
+)
+from zun.db.api.services import (
+    service_create,
+    service_destroy,
+    service_get,
+    service_heartbeat,
+    service_list,
+    service_list_schedulable,
+    service_update,
+)
 
 __all__ = [
     "container_create",

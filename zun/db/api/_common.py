@@ -1,15 +1,16 @@
 """What every table group shares: scoping, column checks, paging, retries."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, ParamSpec, Protocol, Self, TypeVar, cast
 
 import sqlalchemy as sa
 from oslo_db import api as oslo_db_api
+from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.sql.elements import OrderByList
 
 from zun.common import exception
 from zun.common.context import RequestContext
 from zun.db import models
-
 
 Container = models.Container
 Action = models.ContainerAction
@@ -17,9 +18,20 @@ Event = models.ContainerActionEvent
 Service = models.ZunService
 ComputeNode = models.ComputeNode
 
-# Deadlocks (MySQL/Galera) roll the whole transaction back, so the function
-# can simply run again.
-_retry = oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_wrap_db_retry = oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True)
+
+
+def _retry(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``func`` again after a deadlock (MySQL/Galera roll the whole
+    transaction back, so it can simply run again).
+
+    oslo.db is untyped: this keeps the decorated function's signature.
+    """
+    wrapped: Callable[_P, _R] = _wrap_db_retry(func)
+    return wrapped
+
 
 _CONTAINER_COLUMNS = frozenset(c.name for c in Container.__table__.columns)
 # Columns a caller may never write: identity and the CAS counter.
@@ -30,27 +42,50 @@ _SORTABLE_COLUMNS = frozenset(
     if not isinstance(c.type, sa.JSON))
 _SORT_DIRS = ("asc", "desc")
 
+# A mapped attribute (``Container.host``) or the result of getattr() on a
+# model class with a checked column name.
+ColumnAttr = QueryableAttribute[Any]
 
-def _scoped(context: RequestContext, stmt: Any) -> Any:
+
+class _Filterable(Protocol):
+    def where(self, *whereclause: Any) -> Self: ...
+
+
+_Stmt = TypeVar("_Stmt", bound=_Filterable)
+# _scoped or _scoped_for_write, for _stale_or_missing to read back with.
+Scope = Callable[[RequestContext, "sa.Select[models.Container]"],
+                 "sa.Select[models.Container]"]
+
+
+def _rowcount(session: Session, stmt: sa.Executable) -> int:
+    """Run an UPDATE/DELETE and say how many rows it matched.
+
+    Session.execute() is typed as returning a plain Result, but for DML it
+    is a CursorResult, which alone carries ``rowcount``.
+    """
+    return cast("sa.CursorResult[Any]", session.execute(stmt)).rowcount
+
+
+def _scoped(context: RequestContext, stmt: _Stmt) -> _Stmt:
     """Limit a container statement to the caller's project."""
     if getattr(context, "all_projects", False):
         return stmt
     return stmt.where(Container.project_id == context.project_id)
 
 
-def _scoped_for_write(context: RequestContext, stmt: Any) -> Any:
+def _scoped_for_write(context: RequestContext, stmt: _Stmt) -> _Stmt:
     """Admins (the compute agent, the sync) write any project's rows."""
     if context.is_admin:
         return stmt
     return _scoped(context, stmt)
 
 
-def _match(column: Any, value: Any) -> Any:
+def _match(column: ColumnAttr, value: Any) -> sa.ColumnElement[bool]:
     """``column = value``; a list/tuple means IN, and None matches NULL."""
     if isinstance(value, (list, tuple, set, frozenset)):
         values = list(value)
         present = [v for v in values if v is not None]
-        clauses = []
+        clauses: list[sa.ColumnElement[bool]] = []
         if present:
             clauses.append(column.in_(present))
         if len(present) != len(values):
@@ -58,7 +93,9 @@ def _match(column: Any, value: Any) -> Any:
         return sa.or_(*clauses) if clauses else sa.false()
     if value is None:
         return column.is_(None)
-    return column == value
+    # (a plain ``return column == value`` is Any to mypy: value is Any)
+    equal: sa.ColumnElement[bool] = column == value
+    return equal
 
 
 def _check_columns(keys: Iterable[str], what: str,
@@ -81,7 +118,7 @@ def _normalized(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _expectations(expected: dict[str, Any] | None) -> list[Any]:
+def _expectations(expected: dict[str, Any] | None) -> list[sa.ColumnElement[bool]]:
     if not expected:
         return []
     _check_columns(expected, "expected container field(s)")
@@ -89,9 +126,9 @@ def _expectations(expected: dict[str, Any] | None) -> list[Any]:
             for k, v in _normalized(expected).items()]
 
 
-def _stale_or_missing(session: Any, context: RequestContext, uuid: str,
+def _stale_or_missing(session: Session, context: RequestContext, uuid: str,
                       expected: dict[str, Any] | None,
-                      scope: Any) -> exception.ZunException:
+                      scope: Scope) -> exception.ZunException:
     """Why a guarded write touched no row: gone, or changed underneath."""
     row = session.execute(
         scope(context, sa.select(Container).where(Container.uuid == uuid))
@@ -102,7 +139,7 @@ def _stale_or_missing(session: Any, context: RequestContext, uuid: str,
     return exception.StaleUpdate(uuid=uuid, expected=expected, actual=actual)
 
 
-def _fetch_container(session: Any, context: RequestContext, column: Any,
+def _fetch_container(session: Session, context: RequestContext, column: ColumnAttr,
                      value: str) -> models.Container:
     rows = session.execute(
         _scoped(context, sa.select(Container).where(column == value))
@@ -130,8 +167,8 @@ def _page_params(sort_key: str | None, sort_dir: str | None, limit: int | None,
     return sort_key, sort_dir
 
 
-def _after_marker(column: Any, value: Any, marker_id: int, desc: bool,
-                  id_column: Any = Container.id) -> Any:
+def _after_marker(column: ColumnAttr, value: Any, marker_id: int, desc: bool,
+                  id_column: ColumnAttr = Container.id) -> sa.ColumnElement[bool]:
     """Rows strictly after the marker in (NULLs first, column, id) order.
 
     NULLs sort as the smallest value on every backend (see
@@ -152,9 +189,13 @@ def _after_marker(column: Any, value: Any, marker_id: int, desc: bool,
     return sa.or_(beyond, ties)
 
 
-def _order_by(column: Any, desc: bool, id_column: Any = Container.id) -> list[Any]:
+_OrderKey = sa.UnaryExpression[Any] | OrderByList
+
+
+def _order_by(column: ColumnAttr, desc: bool,
+              id_column: ColumnAttr = Container.id) -> list[_OrderKey]:
     direction = sa.desc if desc else sa.asc
-    keys = []
+    keys: list[_OrderKey] = []
     if column is not id_column:
         keys.append(direction(sa.case((column.is_(None), 0), else_=1)))
         keys.append(direction(column))

@@ -1,9 +1,8 @@
 """Container actions and their events: the audit trail of each request."""
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from zun.common import exception
 from zun.common.context import RequestContext
@@ -12,14 +11,15 @@ from zun.db import session as db_session
 from zun.db.api._common import Action, Event, _retry
 
 
-def _action_query(container_uuid: str, request_id: str) -> Any:
+def _action_query(container_uuid: str,
+                  request_id: str) -> sa.Select[models.ContainerAction]:
     return (sa.select(Action)
             .where(Action.container_uuid == container_uuid,
                    Action.request_id == request_id)
             .order_by(Action.id.desc()).limit(1))
 
 
-def _get_action(session: Any, container_uuid: str,
+def _get_action(session: Session, container_uuid: str,
                 request_id: str) -> models.ContainerAction:
     row = session.execute(
         _action_query(container_uuid, request_id)).scalar_one_or_none()
@@ -31,7 +31,7 @@ def _get_action(session: Any, container_uuid: str,
 
 @_retry
 def action_start(context: RequestContext, container_uuid: str, action: str,
-                 message: str | None = None) -> Any:
+                 message: str | None = None) -> models.ContainerAction:
     """Record that ``action`` started for this request (context.request_id)."""
     row = Action(action=action, container_uuid=container_uuid,
                  request_id=context.request_id, user_id=context.user_id,
@@ -45,7 +45,7 @@ def action_start(context: RequestContext, container_uuid: str, action: str,
 
 @_retry
 def action_finish(context: RequestContext, container_uuid: str,
-                  request_id: str, message: str | None = None) -> Any:
+                  request_id: str, message: str | None = None) -> models.ContainerAction:
     """Set finish_time (and message, e.g. 'Error') of the action."""
     with db_session.writer() as session:
         row = _get_action(session, container_uuid, request_id)
@@ -57,13 +57,14 @@ def action_finish(context: RequestContext, container_uuid: str,
 
 
 def action_get_by_request_id(context: RequestContext, container_uuid: str,
-                             request_id: str) -> Any:
+                             request_id: str) -> models.ContainerAction:
     """Raises ContainerActionNotFound."""
     with db_session.reader() as session:
         return _get_action(session, container_uuid, request_id)
 
 
-def actions_get(context: RequestContext, container_uuid: str) -> list[Any]:
+def actions_get(context: RequestContext,
+                container_uuid: str) -> list[models.ContainerAction]:
     """Actions of a container, newest first."""
     with db_session.reader() as session:
         return list(session.execute(
@@ -74,7 +75,7 @@ def actions_get(context: RequestContext, container_uuid: str) -> list[Any]:
 
 @_retry
 def action_event_start(context: RequestContext, container_uuid: str,
-                       request_id: str, event: str) -> Any:
+                       request_id: str, event: str) -> models.ContainerActionEvent:
     """Record the start of an event (e.g. 'compute__do_container_start')."""
     with db_session.writer() as session:
         action = _get_action(session, container_uuid, request_id)
@@ -89,7 +90,7 @@ def action_event_start(context: RequestContext, container_uuid: str,
 def action_event_finish(context: RequestContext, container_uuid: str,
                         request_id: str, event: str, result: str,
                         traceback: str | None = None,
-                        details: str | None = None) -> Any:
+                        details: str | None = None) -> models.ContainerActionEvent:
     """Finish the latest unfinished event of that name ('Success'/'Error').
 
     An 'Error' result also marks its action's message 'Error' (if none is
@@ -116,7 +117,8 @@ def action_event_finish(context: RequestContext, container_uuid: str,
         return row
 
 
-def action_events_get(context: RequestContext, action_id: int) -> list[Any]:
+def action_events_get(context: RequestContext,
+                      action_id: int) -> list[models.ContainerActionEvent]:
     """Events of one action, oldest first."""
     with db_session.reader() as session:
         return list(session.execute(

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from oslo_db import exception as db_exc
+from sqlalchemy.orm import Session
 
 from zun.common import exception
 from zun.common.context import RequestContext
@@ -19,7 +20,8 @@ from zun.db import session as db_session
 from zun.db.api._common import ComputeNode, Container
 
 
-def _resource_sums() -> tuple[Any, Any, Any]:
+def _resource_sums() -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any],
+                             sa.ColumnElement[Any]]:
     """SUM(cpu), SUM(memory as MiB), SUM(disk), zero when there are no rows."""
     return (sa.func.coalesce(sa.func.sum(Container.cpu), 0.0),
             sa.func.coalesce(sa.func.sum(sa.cast(Container.memory, sa.Integer)), 0),
@@ -32,7 +34,7 @@ def _asked(values: dict[str, Any]) -> dict[str, float]:
             "disk": int(values.get("disk") or 0)}
 
 
-def _lock_host(session: Any, host: str) -> None:
+def _lock_host(session: Session, host: str) -> None:
     """Queue concurrent claims on one host behind its compute_node row.
 
     SELECT ... FOR UPDATE on MySQL/PostgreSQL; SQLite write transactions are
@@ -42,21 +44,21 @@ def _lock_host(session: Any, host: str) -> None:
                     .with_for_update()).all()
 
 
-def _claim_or_refuse(session: Any, values: dict[str, Any],
+def _claim_or_refuse(session: Session, values: dict[str, Any],
                      capacity: dict[str, float]) -> None:
     """Check, in the inserting transaction and under the host lock, that the
     host has room, against the usage summed from the container rows."""
     host = values["host"]
     used = session.execute(
         sa.select(*_resource_sums()).where(Container.host == host, *_consuming())).one()
-    for (resource, request), in_use in zip(_asked(values).items(), used):
+    for (resource, request), in_use in zip(_asked(values).items(), used, strict=True):
         limit = capacity.get(resource)
         if limit is not None and float(in_use) + request > limit + 1e-9:
             raise exception.HostFull(host=host, resource=resource, requested=request,
                                      used=round(float(in_use), 3), limit=round(limit, 3))
 
 
-def _consuming() -> list[Any]:
+def _consuming() -> list[sa.ColumnElement[bool]]:
     """Rows that hold resources on their host: all but those with nothing there."""
     return [sa.not_(sa.and_(Container.status == "Error",
                             Container.container_id.is_(None),
@@ -76,8 +78,12 @@ class _NoProjectLock(Exception):
     """The project has no lock row yet: create it outside the transaction
     (a duplicate-key error would abort a PostgreSQL transaction) and retry."""
 
+    def __init__(self, project_id: str) -> None:
+        super().__init__(project_id)
+        self.project_id = project_id
 
-def _lock_project(session: Any, project_id: str) -> None:
+
+def _lock_project(session: Session, project_id: str) -> None:
     """Queue concurrent quota checks of one project behind its lock row."""
     found = session.execute(
         sa.select(models.ProjectLock.project_id)
@@ -96,7 +102,7 @@ def _add_project_lock(project_id: str) -> None:
         pass  # a concurrent create made it first: just as good
 
 
-def _project_usage(session: Any, project_id: str) -> dict[str, float]:
+def _project_usage(session: Session, project_id: str) -> dict[str, float]:
     count, cpu, memory, disk = session.execute(
         sa.select(sa.func.count(Container.id), *_resource_sums())
         .where(Container.project_id == project_id, *_consuming())).one()
@@ -104,7 +110,7 @@ def _project_usage(session: Any, project_id: str) -> dict[str, float]:
             "memory": int(memory), "disk": int(disk)}
 
 
-def _quota_or_refuse(session: Any, project_id: str, values: dict[str, Any],
+def _quota_or_refuse(session: Session, project_id: str, values: dict[str, Any],
                      limits: dict[str, int]) -> None:
     """Under the project lock: refuse what would take a resource past its
     limit. A resource not asked for is never refused, even if an admin has

@@ -6,6 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from oslo_db import exception as db_exc
 from oslo_utils import uuidutils
+from sqlalchemy.orm import Session
 
 from zun.common import exception
 from zun.common.context import RequestContext
@@ -17,8 +18,9 @@ from zun.db.api._common import (
     _check_columns,
     _order_by,
     _page_params,
-    _retry)
-
+    _retry,
+    _rowcount,
+)
 
 _NODE_COLUMNS = frozenset(c.name for c in ComputeNode.__table__.columns)
 _NODE_SORTABLE = frozenset(
@@ -30,13 +32,13 @@ def _node_missing(ident: str) -> exception.ComputeNodeNotFound:
     return exception.ComputeNodeNotFound(host=ident)
 
 
-def _node_write(session: Any, hostname: str, values: dict[str, Any]) -> Any:
+def _node_write(session: Session, hostname: str,
+                values: dict[str, Any]) -> models.ComputeNode | None:
     """UPDATE first (SQLite takes its write lock before any read)."""
     values = dict(values, updated_at=models.utcnow())
-    result = session.execute(
-        sa.update(ComputeNode).where(ComputeNode.hostname == hostname)
-        .values(values).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    matched = _rowcount(session, sa.update(ComputeNode).where(ComputeNode.hostname == hostname)
+                        .values(values).execution_options(synchronize_session=False))
+    if matched != 1:
         return None
     return session.execute(
         sa.select(ComputeNode).where(ComputeNode.hostname == hostname)
@@ -45,7 +47,7 @@ def _node_write(session: Any, hostname: str, values: dict[str, Any]) -> Any:
 
 @_retry
 def compute_node_upsert(context: RequestContext, hostname: str,
-                        values: dict[str, Any]) -> Any:
+                        values: dict[str, Any]) -> models.ComputeNode:
     """Write the inventory of ``hostname``, creating its row on first report.
 
     ``values`` may carry the ``uuid`` to use when the row is created; an
@@ -72,7 +74,7 @@ def compute_node_upsert(context: RequestContext, hostname: str,
     raise _node_missing(hostname)
 
 
-def compute_node_get(context: RequestContext, ident: str) -> Any:
+def compute_node_get(context: RequestContext, ident: str) -> models.ComputeNode:
     """By uuid or hostname (a uuid match wins); raises ComputeNodeNotFound."""
     with db_session.reader() as session:
         rows = session.execute(
@@ -86,7 +88,7 @@ def compute_node_get(context: RequestContext, ident: str) -> Any:
 
 def compute_node_list(context: RequestContext, limit: int | None = None,
                       marker: str | None = None, sort_key: str = "id",
-                      sort_dir: str = "asc") -> list[Any]:
+                      sort_dir: str = "asc") -> list[models.ComputeNode]:
     """A page of compute nodes in (sort_key, id) order after ``marker`` (a uuid).
 
     NULLs sort first ascending, as for containers. Raises Invalid for an

@@ -13,12 +13,12 @@ from zun.common.context import RequestContext
 from zun.db import models
 from zun.db import session as db_session
 from zun.db.api._common import (
-    Action,
-    Container,
-    Event,
     _CONTAINER_COLUMNS,
     _READONLY_COLUMNS,
     _SORTABLE_COLUMNS,
+    Action,
+    Container,
+    Event,
     _after_marker,
     _check_columns,
     _expectations,
@@ -28,22 +28,25 @@ from zun.db.api._common import (
     _order_by,
     _page_params,
     _retry,
+    _rowcount,
     _scoped,
     _scoped_for_write,
-    _stale_or_missing)
+    _stale_or_missing,
+)
 from zun.db.api.claims import (
-    _NoProjectLock,
     _add_project_lock,
     _claim_or_refuse,
     _lock_host,
     _lock_project,
-    _quota_or_refuse)
+    _NoProjectLock,
+    _quota_or_refuse,
+)
 
 
 @_retry
 def container_create(context: RequestContext, values: dict[str, Any],
                      capacity: dict[str, float] | None = None,
-                     quota: dict[str, int] | None = None) -> Any:
+                     quota: dict[str, int] | None = None) -> models.Container:
     """Insert a container row (uuid generated if absent); version starts at 1.
 
     With ``capacity`` (resource -> limit on ``values["host"]``: cpu, memory
@@ -61,7 +64,7 @@ def container_create(context: RequestContext, values: dict[str, Any],
     values.setdefault("project_id", context.project_id)
     values.setdefault("user_id", context.user_id)
     values["version"] = 1
-    project = values["project_id"] if quota is not None else None
+    project: str | None = values["project_id"] if quota is not None else None
     for _attempt in range(2):
         row = Container(**values)
         try:
@@ -74,24 +77,24 @@ def container_create(context: RequestContext, values: dict[str, Any],
                     _lock_project(session, project)
                 if capacity is not None:
                     _lock_host(session, values["host"])
-                if project is not None:
+                if project is not None and quota is not None:
                     _quota_or_refuse(session, project, values, quota)
                 if capacity is not None:
                     _claim_or_refuse(session, values, capacity)
                 session.add(row)
                 session.flush()
             return row
-        except _NoProjectLock:
-            _add_project_lock(project)
-        except db_exc.DBDuplicateEntry:
+        except _NoProjectLock as missing:
+            _add_project_lock(missing.project_id)
+        except db_exc.DBDuplicateEntry as exc:
             raise exception.ContainerAlreadyExists(field="uuid",
-                                                   value=values["uuid"])
+                                                   value=values["uuid"]) from exc
     raise exception.ZunException(
         "Could not lock the quota of project %s." % project)
 
 
 
-def container_get(context: RequestContext, ident: str) -> Any:
+def container_get(context: RequestContext, ident: str) -> models.Container:
     """By uuid if ``ident`` looks like a uuid, else by name (project scoped).
 
     Raises ContainerNotFound, or ContainerNameAmbiguous (409) when the name
@@ -103,7 +106,7 @@ def container_get(context: RequestContext, ident: str) -> Any:
         return _fetch_container(session, context, Container.name, ident)
 
 
-def container_get_by_uuid(context: RequestContext, uuid: str) -> Any:
+def container_get_by_uuid(context: RequestContext, uuid: str) -> models.Container:
     """Project-scoped; raises ContainerNotFound."""
     with db_session.reader() as session:
         return _fetch_container(session, context, Container.uuid, uuid)
@@ -111,7 +114,7 @@ def container_get_by_uuid(context: RequestContext, uuid: str) -> Any:
 
 def container_list(context: RequestContext, filters: dict[str, Any] | None = None,
                    limit: int | None = None, marker: str | None = None,
-                   sort_key: str = "id", sort_dir: str = "asc") -> list[Any]:
+                   sort_key: str = "id", sort_dir: str = "asc") -> list[models.Container]:
     """Project-scoped page of containers.
 
     ``filters``: column -> value (or list of values, matched with IN) for
@@ -142,7 +145,7 @@ def container_list(context: RequestContext, filters: dict[str, Any] | None = Non
         return list(session.execute(stmt).scalars().all())
 
 
-def container_list_by_host(context: RequestContext, host: str) -> list[Any]:
+def container_list_by_host(context: RequestContext, host: str) -> list[models.Container]:
     """Every container row on ``host`` (all projects), in one query."""
     with db_session.reader() as session:
         return list(session.execute(
@@ -152,7 +155,7 @@ def container_list_by_host(context: RequestContext, host: str) -> list[Any]:
 
 @_retry
 def container_update(context: RequestContext, uuid: str, values: dict[str, Any],
-                     expected: dict[str, Any] | None = None) -> Any:
+                     expected: dict[str, Any] | None = None) -> models.Container:
     """Compare-and-set update of one container; returns the updated row.
 
     ``expected`` maps column -> value, or column -> list/tuple of acceptable
@@ -173,7 +176,7 @@ def container_update(context: RequestContext, uuid: str, values: dict[str, Any],
                                    *_expectations(expected))
     ).values(values).execution_options(synchronize_session=False)
     with db_session.writer() as session:
-        if session.execute(stmt).rowcount != 1:
+        if _rowcount(session, stmt) != 1:
             raise _stale_or_missing(session, context, uuid, expected,
                                     _scoped_for_write)
         return session.execute(
@@ -191,7 +194,7 @@ def container_destroy(context: RequestContext, uuid: str,
                                    *_expectations(expected))
     ).execution_options(synchronize_session=False)
     with db_session.writer() as session:
-        if session.execute(stmt).rowcount != 1:
+        if _rowcount(session, stmt) != 1:
             raise _stale_or_missing(session, context, uuid, expected,
                                     _scoped_for_write)
         # Explicit rather than relying on ON DELETE CASCADE, which SQLite

@@ -5,6 +5,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from oslo_db import exception as db_exc
+from sqlalchemy.orm import Session
 
 from zun.common import exception
 from zun.common.context import RequestContext
@@ -12,9 +13,8 @@ from zun.conf import CONF
 from zun.conf import quota as quota_conf
 from zun.db import models
 from zun.db import session as db_session
-from zun.db.api._common import _check_columns, _retry
+from zun.db.api._common import _check_columns, _retry, _rowcount
 from zun.db.api.claims import _project_usage
-
 
 Quota = models.Quota
 QuotaClass = models.QuotaClass
@@ -26,7 +26,7 @@ def _check_resources(values: dict[str, Any]) -> None:
     _check_columns(values, "quota resource(s)", frozenset(quota_conf.RESOURCES))
 
 
-def _class_limits(session: Any, class_name: str) -> dict[str, int]:
+def _class_limits(session: Session, class_name: str) -> dict[str, int]:
     """Config defaults, overridden by the default class, then by ``class_name``."""
     limits = {r: getattr(CONF.quota, r) for r in quota_conf.RESOURCES}
     rows = session.execute(
@@ -38,7 +38,8 @@ def _class_limits(session: Any, class_name: str) -> dict[str, int]:
     return limits
 
 
-def _upsert_limits(model: Any, owner_column: str, owner: str,
+def _upsert_limits(model: type[models.Quota] | type[models.QuotaClass],
+                   owner_column: str, owner: str,
                    values: dict[str, int]) -> None:
     """UPDATE each limit, INSERT the missing; a racing INSERT means retry."""
     _check_resources(values)
@@ -47,12 +48,12 @@ def _upsert_limits(model: Any, owner_column: str, owner: str,
         try:
             with db_session.writer() as session:
                 for resource, limit in values.items():
-                    result = session.execute(
+                    matched = _rowcount(session, (
                         sa.update(model)
                         .where(owner_col == owner, model.resource == resource)
                         .values(hard_limit=limit, updated_at=models.utcnow())
-                        .execution_options(synchronize_session=False))
-                    if result.rowcount == 0:
+                        .execution_options(synchronize_session=False)))
+                    if matched == 0:
                         session.add(model(**{owner_column: owner},
                                           resource=resource, hard_limit=limit))
                 session.flush()

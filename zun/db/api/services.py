@@ -1,23 +1,26 @@
 """Service rows: one per agent, kept alive by its heartbeat."""
 from __future__ import annotations
 
-from typing import Any
+import datetime
+from typing import Any, Unpack
 
 import sqlalchemy as sa
 from oslo_db import exception as db_exc
+from sqlalchemy.orm import Session
 
 from zun.common import exception
 from zun.common.context import RequestContext
 from zun.db import models
 from zun.db import session as db_session
-from zun.db.api._common import Service, _check_columns, _retry
+from zun.db.api._common import Service, _check_columns, _retry, _rowcount
 
 
 def _service_missing(host: str, binary: str) -> exception.ServiceNotFound:
     return exception.ServiceNotFound(service=f"{binary} on host {host}")
 
 
-def _service_where(host: str, binary: str) -> tuple[Any, Any]:
+def _service_where(host: str,
+                   binary: str) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool]]:
     return Service.host == host, Service.binary == binary
 
 
@@ -27,7 +30,7 @@ def _service_columns(values: dict[str, Any]) -> None:
 
 
 @_retry
-def service_create(context: RequestContext, values: dict[str, Any]) -> Any:
+def service_create(context: RequestContext, values: dict[str, Any]) -> models.ZunService:
     """Raises ServiceAlreadyExists for a duplicate (host, binary)."""
     _service_columns(values)
     row = Service(**values)
@@ -35,13 +38,13 @@ def service_create(context: RequestContext, values: dict[str, Any]) -> Any:
         with db_session.writer() as session:
             session.add(row)
             session.flush()
-    except db_exc.DBDuplicateEntry:
+    except db_exc.DBDuplicateEntry as exc:
         raise exception.ServiceAlreadyExists(host=values.get("host"),
-                                             binary=values.get("binary"))
+                                             binary=values.get("binary")) from exc
     return row
 
 
-def service_get(context: RequestContext, host: str, binary: str) -> Any:
+def service_get(context: RequestContext, host: str, binary: str) -> models.ZunService:
     """Raises ServiceNotFound."""
     with db_session.reader() as session:
         row = session.execute(sa.select(Service).where(
@@ -51,7 +54,8 @@ def service_get(context: RequestContext, host: str, binary: str) -> Any:
     return row
 
 
-def service_list(context: RequestContext, binary: str | None = None) -> list[Any]:
+def service_list(context: RequestContext,
+                 binary: str | None = None) -> list[models.ZunService]:
     stmt = sa.select(Service).order_by(Service.id)
     if binary is not None:
         stmt = stmt.where(Service.binary == binary)
@@ -59,15 +63,14 @@ def service_list(context: RequestContext, binary: str | None = None) -> list[Any
         return list(session.execute(stmt).scalars().all())
 
 
-def _service_write(session: Any, host: str, binary: str,
-                   values: dict[str, Any]) -> Any:
+def _service_write(session: Session, host: str, binary: str,
+                   values: dict[str, Any]) -> models.ZunService | None:
     """UPDATE first so a SQLite writer takes the lock before any read."""
     values = dict(values)
     values.setdefault("updated_at", models.utcnow())
-    result = session.execute(
-        sa.update(Service).where(*_service_where(host, binary)).values(values)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    matched = _rowcount(session, sa.update(Service).where(*_service_where(host, binary))
+                        .values(values).execution_options(synchronize_session=False))
+    if matched != 1:
         return None
     return session.execute(
         sa.select(Service).where(*_service_where(host, binary))
@@ -76,7 +79,7 @@ def _service_write(session: Any, host: str, binary: str,
 
 @_retry
 def service_update(context: RequestContext, host: str, binary: str,
-                   values: dict[str, Any]) -> Any:
+                   values: dict[str, Any]) -> models.ZunService:
     """Raises ServiceNotFound."""
     _service_columns(values)
     with db_session.writer() as session:
@@ -88,7 +91,7 @@ def service_update(context: RequestContext, host: str, binary: str,
 
 @_retry
 def service_heartbeat(context: RequestContext, host: str, binary: str,
-                      values: dict[str, Any] | None = None) -> Any:
+                      values: dict[str, Any] | None = None) -> models.ZunService:
     """Upsert the service row, set last_seen_up=now, report_count += 1.
 
     Two agents starting at once may both find no row; the loser of the
@@ -118,15 +121,15 @@ def service_heartbeat(context: RequestContext, host: str, binary: str,
 def service_destroy(context: RequestContext, host: str, binary: str) -> None:
     """Raises ServiceNotFound."""
     with db_session.writer() as session:
-        result = session.execute(
-            sa.delete(Service).where(*_service_where(host, binary))
-            .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+        matched = _rowcount(session, sa.delete(Service).where(*_service_where(host, binary))
+                            .execution_options(synchronize_session=False))
+    if matched != 1:
         raise _service_missing(host, binary)
 
 
-def service_list_schedulable(context: RequestContext, binary: str,
-                             seen_since: Any) -> list[Any]:
+def service_list_schedulable(
+        context: RequestContext, binary: str,
+        seen_since: datetime.datetime) -> list[sa.Row[Unpack[tuple[Any, ...]]]]:
     """Enabled services heard from since ``seen_since``, with their inventory.
 
     One Core query of plain rows (host, driver, availability_zone,

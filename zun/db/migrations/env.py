@@ -4,8 +4,8 @@ zun.db.migration passes an open connection in ``config.attributes``; the
 plain ``alembic`` command line falls back to ``sqlalchemy.url`` or zun's
 configured database. Logging is left to oslo.log (no fileConfig here).
 """
-from alembic import context
 import sqlalchemy as sa
+from alembic import context
 
 from zun.db import models
 
@@ -18,7 +18,8 @@ def _url() -> str:
     if url:
         return url
     from zun import conf
-    return conf.CONF.database.connection
+    connection: str = conf.CONF.database.connection
+    return connection
 
 
 def run_migrations_offline() -> None:

@@ -4,8 +4,10 @@ Revision ID: 0001_initial
 Revises:
 Create Date: 2025-01-01 00:00:00
 """
-from alembic import op
+from typing import Any
+
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision = "0001_initial"
@@ -17,7 +19,7 @@ depends_on = None
 DateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql")
 
 
-def _timestamps() -> list[sa.Column]:
+def _timestamps() -> list[sa.Column[Any]]:
     return [sa.Column("created_at", DateTime),
             sa.Column("updated_at", DateTime)]
 

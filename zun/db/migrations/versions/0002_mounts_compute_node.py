@@ -4,8 +4,8 @@ Revision ID: 0002_mounts_compute_node
 Revises: 0001_initial
 Create Date: 2026-11-22 02:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision = "0002_mounts_compute_node"

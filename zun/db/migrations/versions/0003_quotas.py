@@ -4,8 +4,8 @@ Revision ID: 0003_quotas
 Revises: 0002_mounts_compute_node
 Create Date: 2026-11-22 03:20:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision = "0003_quotas"
