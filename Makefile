@@ -5,6 +5,9 @@
 #   make test   install what the tests need, start their servers, run the suite
 #   make bench  benchmarks against the raw Docker engine (docs/performance.rst)
 SHELL := /bin/bash
+# Every recipe line fails on the first failing command, on an unset variable
+# and on a failure anywhere in a pipeline (`start-x.sh | tail -n 1` included).
+.SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
@@ -12,7 +15,13 @@ STATE := $(CURDIR)/state
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 TESTLOG := $(CURDIR)/logs
 
-.PHONY: run test bench bench-fleet venv unit db-tests functional clean-state stop-test-servers genconfig genpolicy
+.PHONY: run test lint bench bench-fleet venv unit db-tests functional clean-state stop-test-servers genconfig genpolicy
+
+# $(call start,VAR,script): shell text that runs tools/<script>, sets VAR to
+# the last line of its stdout (the URL) and fails, loudly, when the script
+# fails or prints nothing: an empty URL would let a suite fall back quietly.
+start = $(1)=$$(tools/$(2) | tail -n 1) && \
+	{ [ -n "$$$(1)" ] || { echo "make: tools/$(2) printed no URL" >&2; exit 1; }; }
 
 venv: $(VENV)/.installed
 
@@ -24,7 +33,7 @@ $(VENV)/.installed: setup.cfg setup.py pyproject.toml
 
 run: venv
 	@mkdir -p $(STATE)
-	@DOCKER_URL=$$(tools/start-dockerd.sh | tail -n 1) && \
+	@$(call start,DOCKER_URL,start-dockerd.sh) && \
 	  DOCKER_HOST=$$DOCKER_URL tools/prepare-image.sh >&2 && \
 	  printf '[DEFAULT]\nstate_path = %s\n[docker]\napi_url = %s\n' "$(STATE)" "$$DOCKER_URL" > $(STATE)/paths.conf
 	$(BIN)/zun-db-manage --config-file etc/zun/zun-local.conf --config-file $(STATE)/paths.conf upgrade
@@ -38,27 +47,32 @@ run: venv
 
 # Fast parts first so a failure shows early: unit tests (SQLite), then the DB
 # tests on real MariaDB and PostgreSQL, then functional tests on real Docker
-# and RabbitMQ.
-test: venv unit db-tests functional
+# and RabbitMQ. Lint comes first: it is the cheapest to fail.
+test: venv lint unit db-tests functional
+
+# ruff and mypy (configured in pyproject.toml)
+lint: venv
+	tools/lint.sh
 
 unit: venv
 	$(PYTEST) -q tests/unit
 
 db-tests: venv
 	@mkdir -p $(TESTLOG)
-	MARIADB_URL=$$(tools/start-mariadb.sh | tail -n 1) && \
+	$(call start,MARIADB_URL,start-mariadb.sh) && \
 	  ZUN_TEST_DB_URL=$$MARIADB_URL $(PYTEST) -q tests/unit/db
-	PG_URL=$$(tools/start-postgres.sh | tail -n 1) && \
+	$(call start,PG_URL,start-postgres.sh) && \
 	  ZUN_TEST_DB_URL=$$PG_URL $(PYTEST) -q tests/unit/db
 
 # Keystone, tempest and Heat (each in its own venv) install before the
 # suite; the scripts are idempotent and reuse what exists.
 functional: venv
 	@mkdir -p $(TESTLOG)
-	DOCKER_URL=$$(tools/start-dockerd.sh | tail -n 1) && \
+	$(call start,DOCKER_URL,start-dockerd.sh) && \
 	  export DOCKER_HOST=$$DOCKER_URL && tools/prepare-image.sh && \
-	  export ZUN_TEST_TRANSPORT_URL=$$(tools/start-rabbitmq.sh | tail -n 1) && \
-	  export ZUN_TEST_KEYSTONE_URL=$$(tools/start-keystone.sh | tail -n 1) && \
+	  $(call start,ZUN_TEST_TRANSPORT_URL,start-rabbitmq.sh) && \
+	  $(call start,ZUN_TEST_KEYSTONE_URL,start-keystone.sh) && \
+	  export ZUN_TEST_TRANSPORT_URL ZUN_TEST_KEYSTONE_URL && \
 	  tools/install-tempest.sh && tools/install-heat.sh && \
 	  $(PYTEST) -q tests/functional
 

@@ -82,7 +82,9 @@ helper_url() {
     if ! out=$("$@" 2>"$D/$(basename "${!#}").err"); then
         log "$* failed:"; tail -n 20 "$D/$(basename "${!#}").err" >&2; exit 1
     fi
-    tail -n 1 <<<"$out"
+    out=$(tail -n 1 <<<"$out")
+    [ -n "$out" ] || { log "$* printed no URL"; exit 1; }
+    echo "$out"
 }
 
 ensure_keystone() {

@@ -80,17 +80,20 @@ CONF
 
 ensure_db() {
     [ -f "$BOOTSTRAPPED" ] && [ -s "$D/keystone.db" ] && return 0
-    local km=("$VENV/bin/keystone-manage" --config-file "$CONF")
+    km() {
+        "$VENV/bin/keystone-manage" --config-file "$CONF" "$@" >>"$D/keystone-manage.log" 2>&1 \
+            || { log "keystone-manage $1 failed; see $D/keystone-manage.log"; exit 1; }
+    }
     log "creating the Keystone DB, keys and admin account (log $D/keystone-manage.log)"
     rm -rf "$D/keystone.db" "$D/fernet-keys" "$D/credential-keys"
-    "${km[@]}" db_sync >>"$D/keystone-manage.log" 2>&1
-    "${km[@]}" fernet_setup --keystone-user root --keystone-group root >>"$D/keystone-manage.log" 2>&1
-    "${km[@]}" credential_setup --keystone-user root --keystone-group root >>"$D/keystone-manage.log" 2>&1
-    "${km[@]}" bootstrap --bootstrap-password adminpass --bootstrap-username admin \
+    km db_sync
+    km fernet_setup --keystone-user root --keystone-group root
+    km credential_setup --keystone-user root --keystone-group root
+    km bootstrap --bootstrap-password adminpass --bootstrap-username admin \
         --bootstrap-project-name admin --bootstrap-role-name admin \
         --bootstrap-service-name keystone --bootstrap-region-id RegionOne \
         --bootstrap-admin-url "$AUTH_URL" --bootstrap-internal-url "$AUTH_URL" \
-        --bootstrap-public-url "$AUTH_URL" >>"$D/keystone-manage.log" 2>&1
+        --bootstrap-public-url "$AUTH_URL"
     touch "$BOOTSTRAPPED"
 }
 
@@ -258,7 +261,11 @@ start)
 stop)
     if pid=$(our_pid); then
         kill -TERM "$pid"
-        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$pid" 2>/dev/null; then
+            log "gunicorn (pid $pid) did not exit within 30 s"
+            exit 1
+        fi
         echo "keystone stopped (pid $pid)"
     else
         echo "keystone: nothing of ours is running"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Start (or reuse) a private MariaDB for zun on 127.0.0.1; `stop` stops it.
 # State lives in $MARIADB_DIR so it never touches Debian's /etc/mysql setup.
-# The last line of stdout is the SQLAlchemy URL.
+# The last line of stdout is the SQLAlchemy URL, printed only once the zun
+# user can log in over TCP; any failure exits non-zero with a message.
+# Env: MARIADB_DIR (/tmp/zun-mariadb), MARIADB_PORT (3306), MARIADB_DB,
+#      MARIADB_USER, MARIADB_PASS (zun/zun/zunpass)
 set -euo pipefail
 
 D=${MARIADB_DIR:-/tmp/zun-mariadb}
@@ -13,6 +16,7 @@ SOCK=$D/mysqld.sock
 PIDFILE=$D/pid
 
 log() { echo "start-mariadb: $*" >&2; }
+die() { log "$*"; exit 1; }
 
 our_pid() {
     # The pid of the server this script started, if it is still alive.
@@ -29,7 +33,8 @@ stop() {
     local pid
     if pid=$(our_pid); then
         kill -TERM "$pid"
-        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+        for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$pid" 2>/dev/null && die "server (pid $pid) did not exit within 60 s"
         log "stopped pid $pid"
     else
         log "no server of ours is running in $D"
@@ -51,11 +56,17 @@ install_server() {
     return 0
 }
 
+root_sql() { mariadb --no-defaults --socket="$SOCK" -uroot "$@"; }
+
 start() {
+    [[ $PORT =~ ^[0-9]+$ ]] && (( PORT >= 1 && PORT <= 65535 )) \
+        || die "MARIADB_PORT=$PORT is not a TCP port"
     install_server
     mkdir -p "$D"
     if our_pid >/dev/null; then
-        log "reusing the running server in $D"
+        # the URL must name the port the server really listens on
+        PORT=$(root_sql -N -B -e 'SELECT @@port') || die "the running server in $D does not answer"
+        log "reusing the running server in $D (port $PORT)"
     else
         if port_taken "$PORT"; then
             log "127.0.0.1:$PORT is already in use by another process; set MARIADB_PORT to a free port"
@@ -73,25 +84,28 @@ start() {
             --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
             --skip-name-resolve --innodb-buffer-pool-size=128M --max-connections=500 \
             >/dev/null 2>&1 </dev/null &
-        local tries=0
+        local launched=$! tries=0
         until mariadb-admin --no-defaults --socket="$SOCK" -uroot ping >/dev/null 2>&1; do
+            kill -0 "$launched" 2>/dev/null \
+                || die "mariadbd exited during start-up; see $D/error.log"
             tries=$((tries + 1))
-            if (( tries > 600 )); then
-                log "server did not answer within 60 s; see $D/error.log"
-                exit 1
-            fi
+            (( tries <= 600 )) || die "server did not answer within 60 s; see $D/error.log"
             sleep 0.1
         done
         log "server started (pid $(cat "$PIDFILE"), port $PORT)"
     fi
     # '%' is safe: the server listens on 127.0.0.1 only, and with
     # --skip-name-resolve a 'localhost' user would not match TCP clients.
-    mariadb --no-defaults --socket="$SOCK" -uroot <<SQL
+    root_sql <<SQL
 CREATE DATABASE IF NOT EXISTS \`$DB\` CHARACTER SET utf8mb4;
 CREATE USER IF NOT EXISTS '$DB_USER'@'%' IDENTIFIED BY '$DB_PASS';
 GRANT ALL ON \`$DB\`.* TO '$DB_USER'@'%';
 FLUSH PRIVILEGES;
 SQL
+    # what the tests will do: log in as the zun user over TCP
+    MYSQL_PWD=$DB_PASS mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P "$PORT" \
+        -u"$DB_USER" -N -B -e 'SELECT 1' "$DB" >/dev/null \
+        || die "user $DB_USER cannot reach database $DB on 127.0.0.1:$PORT"
     echo "mysql+pymysql://$DB_USER:$DB_PASS@127.0.0.1:$PORT/$DB?charset=utf8mb4"
 }
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Start a private RabbitMQ on loopback for zun's tests (idempotent).
-#   tools/start-rabbitmq.sh        start (or reuse) and print the transport URL last
+#   tools/start-rabbitmq.sh        start (or reuse) and print the transport URL last,
+#                                  only once the broker listens; else exit 1 with a message
 #   tools/start-rabbitmq.sh stop   stop the node this script started
 # Env: RABBIT_DIR (/tmp/zun-rabbitmq), RABBIT_PORT (5672), RABBIT_DIST_PORT (25672),
 #      RABBIT_NODE (zun@localhost), RABBIT_USER/RABBIT_PASS (zun/zunpass), RABBIT_VHOST (zun)
@@ -16,11 +17,24 @@ URL="rabbit://$USER_:$PASS@127.0.0.1:$PORT/$VHOST"
 
 port_open() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
 beam_pid() { [ -s "$D/pid" ] && kill -0 "$(cat "$D/pid")" 2>/dev/null && cat "$D/pid"; }
+die() { echo "start-rabbitmq: $*" >&2; exit 1; }
+
+# Print the URL once the port opens (bounded); $1: the pid that must stay alive.
+wait_listening() {
+    local alive=$1
+    for _ in $(seq 600); do
+        port_open "$PORT" && { echo "$URL"; exit 0; }
+        kill -0 "$alive" 2>/dev/null || die "rabbitmq exited during start-up; see $D/startup.log and $D/log"
+        sleep 0.1
+    done
+    die "rabbitmq did not open port $PORT within 60 s; see $D/startup.log and $D/log"
+}
 
 if [ "${1:-}" = stop ]; then
     if pid=$(beam_pid); then
         kill -TERM "$pid"
-        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$pid" 2>/dev/null && die "rabbitmq (pid $pid) did not exit within 30 s"
         echo "rabbitmq stopped (pid $pid)"
     else
         echo "rabbitmq: nothing of ours is running"
@@ -28,12 +42,14 @@ if [ "${1:-}" = stop ]; then
     exit 0
 fi
 
-if beam_pid >/dev/null && port_open "$PORT"; then
-    echo "$URL"; exit 0
+[[ $PORT =~ ^[0-9]+$ ]] && (( PORT >= 1 && PORT <= 65535 )) \
+    || die "RABBIT_PORT=$PORT is not a TCP port"
+if pid=$(beam_pid); then
+    # ours, listening already or still booting: never a second node
+    wait_listening "$pid"
 fi
 if port_open "$PORT"; then
-    echo "port $PORT is taken by another process; set RABBIT_PORT to move zun's RabbitMQ" >&2
-    exit 1
+    die "port $PORT is taken by another process; set RABBIT_PORT to move zun's RabbitMQ"
 fi
 if ! command -v rabbitmq-server >/dev/null 2>&1 && [ ! -x /usr/sbin/rabbitmq-server ]; then
     echo "installing rabbitmq-server" >&2
@@ -61,9 +77,4 @@ env RABBITMQ_NODENAME="$NODE" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_P
     RABBITMQ_CONFIG_FILE="$D/rabbitmq" RABBITMQ_ENABLED_PLUGINS_FILE="$D/enabled_plugins" \
     RABBITMQ_MNESIA_BASE="$D/mnesia" RABBITMQ_LOG_BASE="$D/log" RABBITMQ_PID_FILE="$D/pid" \
     setsid nohup /usr/sbin/rabbitmq-server > "$D/startup.log" 2>&1 < /dev/null &
-for _ in $(seq 600); do
-    port_open "$PORT" && { echo "$URL"; exit 0; }
-    sleep 0.1
-done
-echo "rabbitmq did not open port $PORT within 60 s; see $D/startup.log and $D/log" >&2
-exit 1
+wait_listening $!

@@ -18,7 +18,7 @@ import tempfile
 import time
 import uuid as uuidlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import requests
 
@@ -41,18 +41,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05,
-               what: str = "condition") -> Any:
-    """Poll ``predicate`` until truthy; fail with ``what`` after ``timeout``."""
+def poll(predicate: Callable[[], Any], timeout: float = 30.0,
+         interval: float = 0.05) -> tuple[bool, Any]:
+    """Poll ``predicate`` until truthy or ``timeout``: (whether it was, its last value).
+
+    For a caller that reports what is left at the bound instead of failing.
+    """
     deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
+    while True:
         last = predicate()
         if last:
-            return last
+            return True, last
+        if time.monotonic() >= deadline:
+            return False, last
         time.sleep(interval)
-    raise AssertionError("timed out after %.0fs waiting for %s (last: %r)"
-                         % (timeout, what, last))
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05,
+               what: str = "condition") -> Any:
+    """Poll ``predicate`` until truthy; fail with ``what`` after ``timeout``."""
+    done, last = poll(predicate, timeout, interval)
+    if not done:
+        raise AssertionError("timed out after %.0fs waiting for %s (last: %r)"
+                             % (timeout, what, last))
+    return last
 
 
 def tail_logs(directory: Path, chars: int = 6000) -> str:

@@ -2,8 +2,8 @@
 
 Every test breaks something real (kill -9 of the agent, a broker or engine
 restart, containers removed behind zun's back, racing requests, a dead host),
-lets the fault end, waits for the operations to drain and one reconcile
-interval more, then compares the rows (through the API, as admin, all
+lets the fault end, waits for the operations to drain and for one whole
+reconcile pass after that, then compares the rows (through the API, as admin, all
 projects) with the engine's containers labelled with the deployment's host:
 
 * lost: accepted (202) but neither a row nor deleted by a request;
@@ -57,6 +57,9 @@ service_down_time = 5
 """
 # Logged by zun-compute once its RPC server consumes.
 AGENT_STARTED = "Compute service started on host"
+# Logged (debug) by zun-compute around each reconcile pass (zun/compute/sync.py).
+RECONCILE_BEGINS = "Reconcile of host %s begins"
+RECONCILE_DONE = "Reconcile of host %s done"
 # The longest a test waits for its operations to drain after a fault.
 DRAIN_TIMEOUT = 90
 
@@ -223,18 +226,23 @@ def drain(admin: harness.ApiClient, timeout: float = DRAIN_TIMEOUT) -> float:
     It does not fail: a row that never settles is counted as stuck.
     """
     start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        rows = rows_of(admin).values()
-        if not any(r["task_state"] or r["status"] == "Creating" for r in rows):
-            break
-        time.sleep(0.2)
+    harness.poll(lambda: not any(r["task_state"] or r["status"] == "Creating"
+                                 for r in rows_of(admin).values()),
+                 timeout=timeout, interval=0.2)
     return time.monotonic() - start
 
 
-def settle(admin: harness.ApiClient) -> float:
-    """Drain, then one reconcile interval more (the figures' reference time)."""
+def settle(dep: harness.ZunProcesses, admin: harness.ApiClient) -> float:
+    """Drain, then wait for one whole reconcile pass (the figures' reference time).
+
+    The pass must begin after the drain: one already under way may have read
+    the rows before the operations ended. Its log lines are the evidence.
+    """
     waited = drain(admin)
-    time.sleep(SYNC_INTERVAL + 0.5)
+    after = len(dep.log_text("zun-compute"))
+    began = dep.wait_log("zun-compute", RECONCILE_BEGINS % dep.host, after=after,
+                         timeout=60)
+    dep.wait_log("zun-compute", RECONCILE_DONE % dep.host, after=began, timeout=60)
     return waited
 
 
@@ -304,7 +312,7 @@ def test_kill9_compute_during_20_creates(deploy, docker_client):
 
     fault_end = time.monotonic()
     dep.restart_service("zun-compute")
-    waited = settle(admin)
+    waited = settle(dep, admin)
     figs = figures(dep, docker_client, accepted)
     rows, runtime = figs["_rows"], figs["_runtime"]
     running = [u for u in accepted if rows.get(u, {}).get("status") == "Running"]
@@ -380,7 +388,7 @@ def test_rabbitmq_restart_during_action_burst(deploy, docker_client, faults_rabb
     stop_burst.set()
     burster.join(timeout=120)
 
-    waited = settle(admin)
+    waited = settle(dep, admin)
     figs = figures(dep, docker_client, set(uuids) | {extra})
     extra_row = figs["_rows"].get(extra, {})
     server_errors = [(p, c, d) for p, cs in codes.items() for c, d in cs
@@ -429,7 +437,7 @@ def test_docker_engine_restart_with_running_containers(deploy, private_engine):
         api.wait_status(extra["uuid"], "Running", timeout=60)
         api.post("/v1/containers/%s/start" % uuids[0])
         api.wait_status(uuids[0], "Running", timeout=60)
-        waited = settle(admin)
+        waited = settle(dep, admin)
         figs = figures(dep, engine, set(uuids) | {extra["uuid"]})
         log = dep.log_text("zun-compute")
         report("docker-restart", figs, stopped_seen_s="%.1f" % seen_s,
@@ -465,7 +473,7 @@ def test_container_killed_or_removed_outside_zun(deploy, docker_client):
     except AssertionError as exc:
         print("FAULT outside-kill: %s" % exc)
     seen_s = time.monotonic() - fault_end
-    waited = settle(admin)
+    waited = settle(dep, admin)
     figs = figures(dep, docker_client, {killed, removed, healed})
     rows = figs["_rows"]
     heal_runtime = figs["_runtime"].get(healed, [{}])[0].get("Id")
@@ -506,7 +514,7 @@ def test_concurrent_conflicting_actions(deploy, docker_client):
     picks = [(rng.choice(five), rng.choice(mixed)) for _ in range(20)]
     mixed_responses = parallel([lambda u=u, a=a: act(api, u, a) for u, a in picks])
     mixed_codes = [r.status_code for r in mixed_responses]
-    waited = settle(admin)
+    waited = settle(dep, admin)
     figs = figures(dep, docker_client, {target, *five})
     report("concurrent-actions", figs, conflicting=len(responses), accepted=one_202,
            refused_409=conflicts, mixed=len(picks),

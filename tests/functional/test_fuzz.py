@@ -23,7 +23,7 @@ import os
 import re
 import sqlite3
 import time
-from typing import Any
+from typing import Any, Callable
 
 import docker
 import hypothesis
@@ -34,7 +34,10 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core import NotSet
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, response_schema_conformance, status_code_conformance)
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.functional import harness
 from zun.common import states
@@ -247,14 +250,20 @@ def inconsistencies(deployment: harness.ZunProcesses,
     return problems
 
 
+def _until_empty(find: Callable[[], list[str]], timeout: float) -> list[str]:
+    """Poll ``find`` until it finds nothing; what it still finds at the bound."""
+    found: list[str] = []
+
+    def nothing_found() -> bool:
+        found[:] = find()
+        return not found
+    harness.poll(nothing_found, timeout=timeout, interval=0.5)
+    return found
+
+
 def _settled(deployment: harness.ZunProcesses, client: docker.DockerClient) -> list[str]:
-    """Inconsistencies left after a short settling time (tasks in flight end)."""
-    deadline = time.monotonic() + 45
-    problems = inconsistencies(deployment, client)
-    while problems and time.monotonic() < deadline:
-        time.sleep(1)
-        problems = inconsistencies(deployment, client)
-    return problems
+    """Inconsistencies left once tasks in flight have had 45 s to end."""
+    return _until_empty(lambda: inconsistencies(deployment, client), 45)
 
 
 def _delete_all(deployment: harness.ZunProcesses) -> list[str]:
@@ -266,14 +275,12 @@ def _delete_all(deployment: harness.ZunProcesses) -> list[str]:
             admin.post("/v1/containers/%s/unpause" % container["uuid"])
             admin.wait_status(container["uuid"], (states.RUNNING, states.ERROR))
         admin.delete("/v1/containers/%s" % container["uuid"], force="True")
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        left = admin.get("/v1/containers", limit=1000).json()["containers"]
-        if not left:
-            return []
-        time.sleep(0.5)
-    return ["not deleted after 120 s: %s %s (task %s): %s"
-            % (c["uuid"], c["status"], c["task_state"], c["status_reason"]) for c in left]
+
+    def left() -> list[str]:
+        return ["not deleted after 120 s: %s %s (task %s): %s"
+                % (c["uuid"], c["status"], c["task_state"], c["status_reason"])
+                for c in admin.get("/v1/containers", limit=1000).json()["containers"]]
+    return _until_empty(left, 120)
 
 
 # --- the test ----------------------------------------------------------------------

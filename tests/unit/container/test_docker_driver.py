@@ -196,13 +196,36 @@ def test_delete_of_vanished_container_is_a_no_op(fake):
     assert driver.delete("cid") is None
 
 
-def test_delete_already_in_progress_is_a_no_op(fake):
-    driver, client = fake
+def _removal_in_progress():
     response = requests.Response()
     response.status_code = 409
     text = "removal of container cid is already in progress"
-    client.api.remove_error = docker.errors.APIError(text, response=response, explanation=text)
+    return docker.errors.APIError(text, response=response, explanation=text)
+
+
+def test_delete_already_in_progress_returns_once_the_container_is_gone(fake):
+    # the name must be free on return: rebuild and auto_heal recreate at once
+    driver, client = fake
+    client.api.remove_error = _removal_in_progress()
+    looks = []
+
+    def inspect_container(cid):
+        looks.append(cid)
+        if len(looks) < 3:
+            return dict(INSPECT, State={"Status": "removing"})
+        raise not_found()
+    client.api.inspect_container = inspect_container
     assert driver.delete("cid") is None
+    assert looks == ["cid"] * 3
+
+
+def test_delete_already_in_progress_that_never_ends_is_refused(fake, monkeypatch):
+    driver, client = fake
+    client.api.remove_error = _removal_in_progress()
+    client.api.inspect_container = lambda cid: dict(INSPECT, State={"Status": "removing"})
+    monkeypatch.setattr(driver, "_timeout", 0.2)
+    with pytest.raises(exception.RuntimeOperationFailed, match="did not finish"):
+        driver.delete("cid")
 
 
 def test_delete_of_running_container_without_force_is_refused(fake):

@@ -257,7 +257,9 @@ class ContainerDriver(abc.ABC):
         """Remove the container and its anonymous volumes.
 
         Capability ``delete``. Idempotent: a container that no longer exists
-        (or is being removed already) is not an error. Without ``force`` a
+        is not an error, and one being removed already is waited for (within
+        the driver's request timeout): when it returns, the container is
+        gone, so its name may be reused at once. Without ``force`` a
         running or paused container raises RuntimeOperationFailed; with it,
         the container is killed first. Returns nothing: there is no state
         left to describe.

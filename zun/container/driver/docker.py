@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import threading
+import time
 from typing import Any, Callable, Iterator
 
 import docker
@@ -28,6 +29,8 @@ LOG = logging.getLogger(__name__)
 # Connections kept per pool: enough for every compute worker plus the
 # periodic sync, so concurrent calls do not queue behind each other.
 _POOL_HEADROOM = 4
+# How often a delete that found a removal in progress looks again.
+_GONE_POLL = 0.05
 
 # Neutral states in which a repeated state change has nothing left to do.
 _RUNNING = frozenset({"running"})
@@ -225,9 +228,25 @@ class DockerDriver(base.ContainerDriver):
         except exception.RuntimeContainerNotFound:
             LOG.debug("Container %s already gone", container_id)
         except exception.RuntimeOperationFailed as err:
-            # auto_remove (or a concurrent delete) is already removing it.
+            # auto_remove (or a concurrent or outside delete) is already
+            # removing it: the contract is "gone on return", and a recreate
+            # under the same name right after (rebuild, auto_heal) needs it.
             if "already in progress" not in str(err):
                 raise
+            self._wait_gone(container_id)
+
+    def _wait_gone(self, container_id: str) -> None:
+        """Poll until the engine no longer knows the container (bounded)."""
+        deadline = time.monotonic() + self._timeout
+        while time.monotonic() < deadline:
+            try:
+                self.inspect(container_id)
+            except exception.RuntimeContainerNotFound:
+                return
+            time.sleep(_GONE_POLL)
+        raise exception.RuntimeOperationFailed(
+            reason="the removal of container %s already in progress did not "
+                   "finish within %s s" % (container_id, self._timeout))
 
     def update(self, container_id: str, cpu: float | None = None,
                memory_mib: int | None = None) -> None:
