@@ -128,6 +128,45 @@ def test_zun_cli_full_lifecycle(deployment, stub, http, docker_client):
         docker_client.containers.get("zun-%s" % uuid)
 
 
+def test_zun_cli_networks(deployment, stub, http, docker_client):
+    """network-list, network-detach and network-attach on the project's own
+    network, seen by the engine and in the container's addresses."""
+    url = deployment.url
+    name = _name("netcli")
+    zun_cli(stub, url, "run", "--name", name, "--net", "network=default",
+            harness.IMAGE, "sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait")
+    uuid = http.wait_status(name, "Running")["uuid"]
+
+    def engine_networks() -> dict:
+        return docker_client.containers.get("zun-%s" % uuid).attrs[
+            "NetworkSettings"]["Networks"]
+    ((net, endpoint),) = engine_networks().items()   # its project's network only
+    assert net.startswith("zun-") and http.show(name)["addresses"][net][0]["addr"] == \
+        endpoint["IPAddress"]
+    listing = zun_cli(stub, url, "network-list", name).stdout
+    assert net in listing and endpoint["IPAddress"] in listing
+
+    out = zun_cli(stub, url, "network-detach", name, "--network", net).stdout
+    assert "accepted" in out, out
+    assert engine_networks() == {} and http.show(name)["addresses"] == {}
+    assert http.show(name)["task_state"] is None
+
+    out = zun_cli(stub, url, "network-attach", name, "--network", "default").stdout
+    assert "accepted" in out, out
+    assert list(engine_networks()) == [net] and list(http.show(name)["addresses"]) == [net]
+
+    foreign = zun_cli(stub, url, "network-attach", name, "--network", "zun-not-ours",
+                      check=False)
+    said = foreign.stdout + foreign.stderr
+    assert "is not a network of project" in said, said
+    bad = zun_cli(stub, url, "run", "--net", "network=elsewhere", harness.IMAGE, "true",
+                  check=False)
+    assert bad.returncode != 0 and "(HTTP 400)" in bad.stderr and "'default'" in bad.stderr
+
+    zun_cli(stub, url, "delete", "--stop", name)
+    http.wait_gone(uuid)
+
+
 def test_zun_cli_reports_errors(deployment, stub, http):
     url = deployment.url
     bad = zun_cli(stub, url, "run", "--memory", "-1", harness.IMAGE, "true", check=False)

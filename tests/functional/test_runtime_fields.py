@@ -3,9 +3,9 @@
 Against ``zun-all`` and the real engine: ``runtime`` becomes the container's
 OCI runtime (kept across a rebuild), an unknown one is a 400 that leaves no
 row; ``healthcheck`` becomes Docker's probe and its verdict shows in the
-API; ``cpu_policy: dedicated``, ``exposed_ports`` and ``security_groups``
-are refused, naming what this deployment lacks, while their empty forms
-keep working.
+API; ``cpu_policy: dedicated`` and ``security_groups`` other than
+``default`` are refused, naming what this deployment lacks, while their
+empty forms keep working.
 """
 from __future__ import annotations
 
@@ -112,17 +112,14 @@ def test_cpu_policy_dedicated_is_refused(admin, zun_all):
     assert _rows_named(zun_all, name) == []
 
 
-@pytest.mark.parametrize("field,value", [
-    ("exposed_ports", {"80/tcp": {}}),
-    ("security_groups", ["web"]),
-])
-def test_network_fields_are_refused(admin, zun_all, field, value):
+def test_security_groups_are_refused(admin, zun_all):
+    # exposed_ports are served: tests/functional/test_exposed_ports.py
     name = _name()
     resp = admin.post("/v1/containers", {"image": harness.IMAGE, "name": name,
-                                         field: value})
+                                         "security_groups": ["web"]})
     assert resp.status_code == 400, resp.text
-    assert _title(resp).startswith("Invalid input for field '%s'." % field)
-    assert "per-project networks" in _title(resp)
+    assert _title(resp).startswith("Invalid input for field 'security_groups'.")
+    assert "security groups need Neutron" in _title(resp)
     assert _rows_named(zun_all, name) == []
 
 

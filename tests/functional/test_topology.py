@@ -247,13 +247,15 @@ def test_zun_cli_hints_and_runtime_steer_the_scheduler(topology, stub, runtimes,
         assert "%s: labels do not match hint(s) disk=nvme" % host_b in reason, reason
         assert_gone(runtimes, failed["uuid"])
 
+        # a runtime no up host offers: refused before any row is written
         name = "topo-runtime-%s" % uuidlib.uuid4().hex[:6]
-        zun_cli(stub, url, "--zun-api-version", "1.5", "run", "--runtime", "no-such-oci",
-                "--name", name, harness.IMAGE, *harness.SLEEPER)
-        failed = noauth.wait_status(name, "Error")
-        made.append(failed["uuid"])
-        assert "runtime no-such-oci not offered" in failed["status_reason"]
-        assert host_a in failed["status_reason"] and host_b in failed["status_reason"]
+        refused = zun_cli(stub, url, "--zun-api-version", "1.5", "run", "--runtime",
+                          "no-such-oci", "--name", name, harness.IMAGE, *harness.SLEEPER,
+                          check=False)
+        assert refused.returncode != 0 and "(HTTP 400)" in refused.stderr
+        assert "Invalid input for field 'runtime'. Value: 'no-such-oci'." in refused.stderr
+        assert "runc" in refused.stderr   # the runtimes on offer are named
+        assert noauth.get("/v1/containers/%s" % name).status_code == 404
     finally:
         delete_all(noauth, made)
 

@@ -132,11 +132,45 @@ _CONTAINER_TYPES: dict[str, dict[str, Any]] = {
     "task_state": {"type": ["string", "null"],
                    "enum": list(states.ALL_TASK_STATES) + [None]},
     "cpu": {"type": ["number", "null"]}, "memory": _NSTR, "disk": _NINT,
-    "environment": _NOBJ, "labels": _NOBJ, "addresses": _NOBJ,
+    "environment": _NOBJ, "labels": _NOBJ,
+    "addresses": {
+        "type": ["object", "null"],
+        "description": "Per network (keyed by the runtime network's name; "
+                       "upstream: the Neutron network id), the container's "
+                       "addresses. Without Neutron 'port' is null and "
+                       "'subnet_id' holds the subnet's CIDR (or null).",
+        "additionalProperties": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["addr", "version", "port", "subnet_id",
+                         "preserve_on_delete"],
+            "properties": {"addr": _STR, "version": {"type": "integer", "enum": [4, 6]},
+                           "port": _NSTR, "subnet_id": _NSTR,
+                           "preserve_on_delete": {"type": "boolean"}}}}},
     "restart_policy": _NOBJ, "healthcheck": _NOBJ, "security_groups": _NARR,
     "interactive": _NBOOL, "tty": _NBOOL, "auto_remove": _NBOOL,
     "auto_heal": _NBOOL, "privileged": _NBOOL, "registry_id": _NINT,
-    "ports": {},
+    "ports": {"type": ["array", "null"], "items": {"type": "integer"},
+              "description": "The container's exposed ports (requested or "
+                             "declared by its image)."},
+    "published_ports": {
+        "type": "array",
+        "description": "Where the exposed ports are reachable while the "
+                       "container runs: the compute host's address ([docker] "
+                       "publish_address, 0.0.0.0 meaning all of them) and "
+                       "the host port the engine chose at start (it may "
+                       "change at the next start). Empty when not running.",
+        "items": {"type": "object", "additionalProperties": False,
+                  "required": ["port", "protocol", "host_ip", "host_port"],
+                  "properties": {
+                      "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+                      "protocol": {"type": "string", "enum": ["tcp", "udp"]},
+                      "host_ip": {"type": ["string", "null"]},
+                      "host_port": {"type": "integer", "minimum": 1,
+                                    "maximum": 65535}}}},
+    "mounts": {"type": "array", "items": {
+        "type": "object", "required": ["type", "source", "destination"],
+        "properties": {"type": {"type": "string", "enum": ["volume", "bind"]},
+                       "source": _STR, "destination": _STR}}},
 }
 
 
@@ -344,7 +378,24 @@ def _action_details() -> dict[str, dict[str, Any]]:
             params=[_query("ps_args", _STR, "Arguments for ps; 'None' means none.")],
             ok=_ok(200, "Top", "Process table")),
         "stats": dict(ok=_ok(200, "Stats", "Usage")),
+        "network_attach": dict(params=_NETWORK_PARAMS,
+                               ok=_ok(200, None, "Connected")),
+        "network_detach": dict(params=_NETWORK_PARAMS,
+                               ok=_ok(202, None, "Disconnected")),
+        "network_list": dict(ok=_ok(200, {
+            "type": "object", "required": ["networks"],
+            "properties": {"networks": {"type": "array", "items": {"type": "object"}}}},
+            "One entry per network (1.18+) or per address (below)")),
     }
+
+
+_NETWORK_PARAMS = [
+    _query("network", {"type": "string", "minLength": 1, "maxLength": 255},
+           "'default' or the project network's name (as network_list shows it)."),
+    _query("port", _STR, "Neutron ports are not available: a non-empty value is a 400."),
+    _query("fixed_ip", _STR, "Neutron fixed IPs are not available: a non-empty "
+                             "value is a 400."),
+]
 
 
 def _window(action: actions.Action) -> str:

@@ -59,7 +59,9 @@ class Change(NamedTuple):
     here: str = ""
 
 
-_NEUTRON = "Not served: networks need Neutron, which this zun does not use yet."
+_PROJECT_NETS = ("Served on the project's own network on each host ('default', "
+                 "or its name as network_list shows it); Neutron ports and "
+                 "fixed IPs are a 400 (docs/networking.rst).")
 _CAPSULES = "Capsules are not served yet (/v1/capsules answers 404 naming the feature)."
 
 # One row per minor version from MIN_VERSION to MAX_VERSION (a unit test
@@ -68,30 +70,33 @@ HISTORY: tuple[Change, ...] = (
     Change(Version(1, 1), "The base version, also what a request without a version "
            "header gets: 'command' is one shell-quoted string."),
     Change(Version(1, 2), "'nets' on create: the Neutron networks to join.",
-           "Only an empty list is accepted: each project's containers share a "
-           "network of their own. An empty 'nets' is ignored below 1.2 too "
-           "(zunclient always sends one)."),
+           "Each project's containers share a network of their own: 'nets' may "
+           "name it ('default'); ports and fixed IPs are a 400. An empty 'nets' "
+           "is ignored below 1.2 too (zunclient always sends one)."),
     Change(Version(1, 3), "'auto_remove' on create."),
     Change(Version(1, 4), "The hosts API: GET /v1/hosts and /v1/hosts/{host} "
            "(admin); 406 below."),
     Change(Version(1, 5), "'runtime' on create (admin).",
            "Scheduling picks only hosts whose engine offers that runtime; one "
            "that no up, enabled host offers is a 400 and records nothing."),
-    Change(Version(1, 6), "POST /v1/containers/{id}/network_detach.", _NEUTRON),
+    Change(Version(1, 6), "POST /v1/containers/{id}/network_detach.", _PROJECT_NETS),
     Change(Version(1, 7), "'?force' on delete needs the admin policy "
            "(container:delete_force)."),
-    Change(Version(1, 8), "POST /v1/containers/{id}/network_attach.", _NEUTRON),
+    Change(Version(1, 8), "POST /v1/containers/{id}/network_attach.",
+           _PROJECT_NETS + " Answered (200) once the runtime connected it."),
     Change(Version(1, 9), "'hostname' on create."),
     Change(Version(1, 10), "Delete is asynchronous: 204 at once, the agent "
            "removes the container afterwards.",
            "Asynchronous at every version."),
     Change(Version(1, 11), "'mounts' on create: Cinder volumes.",
-           "Volume mounts need Cinder and are a 400; files can be injected as "
-           "bind mounts from 1.23. An empty 'mounts' is ignored below 1.11."),
+           "Volumes are local Docker volumes of the caller's project (source: "
+           "a name, made on first use; none: anonymous, removed with the "
+           "container); 'size' is a 400 (no host can enforce it). An empty "
+           "'mounts' is ignored below 1.11."),
     Change(Version(1, 12), "'?stop' on delete: stop a running container first.",
            "Accepted at every version: clients pinned below 1.12 (tempest's "
            "legacy class) clean up with it."),
-    Change(Version(1, 13), "GET /v1/containers/{id}/network_list.", _NEUTRON),
+    Change(Version(1, 13), "GET /v1/containers/{id}/network_list.", _PROJECT_NETS),
     Change(Version(1, 14), "POST /v1/containers/{id}/rename is gone (406 from "
            "here): PATCH the 'name' instead."),
     Change(Version(1, 15), "The add_security_group and remove_security_group "
@@ -99,8 +104,10 @@ HISTORY: tuple[Change, ...] = (
            "Never served, at any version."),
     Change(Version(1, 16), "Capsules take their restart policy from the "
            "template.", _CAPSULES),
-    Change(Version(1, 17), "network_detach by port.", _NEUTRON),
-    Change(Version(1, 18), "network_list answers in a new format.", _NEUTRON),
+    Change(Version(1, 17), "network_detach by port.",
+           "Ports are Neutron's: detach by 'network'; 'port' is a 400."),
+    Change(Version(1, 18), "network_list answers in a new format (fixed_ips "
+           "grouped per network)."),
     Change(Version(1, 19), "POST /v1/containers/{id}/resize_container (cpu, "
            "memory).",
            "Not served yet; PATCH with cpu/memory resizes in place at every "
@@ -114,12 +121,14 @@ HISTORY: tuple[Change, ...] = (
            "seconds); the verdict shows in a running container's "
            "status_detail."),
     Change(Version(1, 23), "Mounts carry 'type': bind or volume.",
-           "Only 'bind' (an injected file) is served."),
+           "'bind' injects a file (never a host path); 'volume' as at 1.11."),
     Change(Version(1, 24), "'exposed_ports' on create, exclusive with "
            "'security_groups'.",
-           "A non-empty value is a 400: exposed ports need per-project "
-           "networks, not provided yet. 'security_groups' takes only "
-           "['default'] (what no value means)."),
+           "Each port is published on the compute host's [docker] "
+           "publish_address, on a host port the engine picks at start; "
+           "containers show where in 'published_ports' (from this version). "
+           "'security_groups' takes only ['default'] (what no value means), "
+           "also together with 'exposed_ports': other groups need Neutron."),
     Change(Version(1, 25), "Archive data (cp) is base64.",
            "Archives are not served yet; bind mount file content is base64 "
            "from here (raw below)."),
@@ -127,7 +136,9 @@ HISTORY: tuple[Change, ...] = (
            "Served at every version, as upstream's code does (only its "
            "api-ref says 1.26)."),
     Change(Version(1, 27), "DELETE /v1/networks/{id}.",
-           "Not served: /v1/networks answers 404 naming the feature."),
+           "Not served: zun networks wrap Neutron networks; /v1/networks "
+           "answers 404 saying so (each project's network is made on first "
+           "use)."),
     Change(Version(1, 28), "'cpu_policy' on create (shared or dedicated).",
            "'dedicated' is a 400: no host offers CPU pinning "
            "(enable_cpu_pinning is false); 'shared' is the engine's default."),
@@ -170,14 +181,18 @@ CREATE_FIELD_MIN_VERSION: dict[str, Version] = {
 # reports ``registry``); fields not listed exist at every version.
 VIEW_FIELD_MIN_VERSION: dict[str, Version] = {
     **{field: version for field, version in CREATE_FIELD_MIN_VERSION.items()
-       if field not in ("nets", "mounts", "exposed_ports", "registry", "host")},
+       if field not in ("nets", "exposed_ports", "registry", "host")},
     "registry_id": CREATE_FIELD_MIN_VERSION["registry"],
+    # zun's own field (where exposed_ports are reachable), shown from the
+    # version that can ask for them, so older clients see upstream's set
+    "published_ports": CREATE_FIELD_MIN_VERSION["exposed_ports"],
 }
 
 FORCE_DELETE_ADMIN_ONLY = Version(1, 7)   # from here ?force needs admin policy
 COMMAND_IS_LIST = Version(1, 20)          # below: one shell-quoted string
 ACTION_FINISH_TIME = Version(1, 33)       # container actions show finish_time
 MOUNT_TYPE = Version(1, 23)               # mounts carry type bind|volume
+NETWORK_LIST_GROUPED = Version(1, 18)     # network_list: fixed_ips per network
 MOUNT_BASE64 = Version(1, 25)             # bind mount content is base64
 HOSTS_MIN_VERSION = Version(1, 4)         # the hosts API
 CPU_PINNING_MIN_VERSION = Version(1, 29)  # hosts report enable_cpu_pinning

@@ -16,13 +16,15 @@ LOG = logging.getLogger(__name__)
 
 def main() -> None:
     common.prepare()
+    from zun import network as networks
     from zun.api import app as api_app
     from zun.common import rpc, wsgi_server
     from zun.compute import api as compute_api
     from zun.compute import service as compute_service
     from zun.container import driver as drivers
 
-    service = compute_service.ComputeService(drivers.load_driver())
+    service = compute_service.ComputeService(drivers.load_driver(),
+                                             network=networks.load_driver())
     service.start(with_rpc_server=False)
     local = rpc.LocalClient(service.manager, workers=CONF.compute.workers)
     app = api_app.setup_app(compute_api=compute_api.API(rpc_client=local))

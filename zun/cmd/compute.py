@@ -10,11 +10,13 @@ LOG = logging.getLogger(__name__)
 
 def main() -> None:
     common.prepare()
+    from zun import network as networks
     from zun.common import rpc
     from zun.compute import service as compute_service
     from zun.container import driver as drivers
 
-    service = compute_service.ComputeService(drivers.load_driver())
+    service = compute_service.ComputeService(drivers.load_driver(),
+                                             network=networks.load_driver())
     service.start()
 
     def stop() -> None:

@@ -31,12 +31,14 @@ ADMIN = "rule:admin_api"
 # method or argument and add a line to RPC_HISTORY; an action's
 # ``rpc_version`` is the version that first served it, so a newer API never
 # sends it to an older agent (see compute.api's version check).
-RPC_VERSION = "1.0"
+RPC_VERSION = "1.1"
 RPC_HISTORY: tuple[tuple[str, str], ...] = (
     ("1.0", "container_create, container_action (start, stop, reboot, pause, "
             "unpause, kill), container_delete, container_rebuild, "
             "container_update, container_logs, container_exec, container_top, "
             "container_stats"),
+    ("1.1", "container_network_attach, container_network_detach (the "
+            "project's networks on the host)"),
 )
 
 
@@ -99,6 +101,8 @@ class Action:
 
 
 _DELETABLE = (st.CREATED, st.ERROR, st.STOPPED, st.DELETED, st.DEAD)
+# The runtime connects and disconnects created, running and stopped ones.
+_NETWORKABLE = (st.CREATED, st.RUNNING, st.STOPPED)
 _RUNNING = (st.RUNNING,)
 
 
@@ -156,6 +160,18 @@ _ROWS = (
            capability="top", agent_method="container_top", rpc="call"),
     Action("stats", "One resource-usage sample.", "GET", "stats", _RUNNING,
            capability="stats", agent_method="container_stats", rpc="call"),
+    # Calls, not casts (upstream casts and answers 200 regardless): the
+    # answer says whether the runtime really connected the container.
+    Action("network_attach", "Connect the container to one of its project's networks.",
+           "POST", "network_attach", _NETWORKABLE, task_state=st.NETWORK_ATTACHING,
+           capability="network", agent_method="container_network_attach",
+           rpc="call", rpc_version="1.1", min_version="1.8"),
+    Action("network_detach", "Disconnect the container from a network.",
+           "POST", "network_detach", _NETWORKABLE, task_state=st.NETWORK_DETACHING,
+           capability="network", agent_method="container_network_detach",
+           rpc="call", rpc_version="1.1", min_version="1.6"),
+    Action("network_list", "The container's networks and addresses.", "GET",
+           "network_list", None, min_version="1.13"),
 )
 
 ACTIONS: dict[str, Action] = {a.name: a for a in _ROWS}
@@ -173,9 +189,6 @@ NOT_YET_SERVED: dict[str, tuple[str, str]] = {
     "commit": ("Committing a container to an image", _IMAGES),
     "get_archive": ("Copying files out of a container (cp)", _IMAGES),
     "put_archive": ("Copying files into a container (cp)", _IMAGES),
-    "network_attach": ("Attaching a container to a network", _NETWORKS),
-    "network_detach": ("Detaching a container from a network", _NETWORKS),
-    "network_list": ("Listing a container's networks", _NETWORKS),
     "add_security_group": ("Adding a security group", _NETWORKS),
     "remove_security_group": ("Removing a security group", _NETWORKS),
     "resize_container": ("Resizing by POST .../resize_container",
@@ -187,6 +200,9 @@ NOT_YET_SERVED: dict[str, tuple[str, str]] = {
 AGENT_CAPABILITIES = frozenset({"events"})
 ALL_CAPABILITIES = frozenset(
     {a.capability for a in _ROWS if a.capability} | AGENT_CAPABILITIES)
+# Offered by the host's network driver (zun.network), not its runtime driver.
+NETWORK_CAPABILITIES = frozenset({"network"})
+RUNTIME_CAPABILITIES = ALL_CAPABILITIES - NETWORK_CAPABILITIES
 
 # The action behind each task state (the first row claiming it), for the
 # messages of recovered operations.

@@ -169,6 +169,15 @@ class RuntimeContainerNotFound(NotFound):
     error_code = "runtime_container_not_found"
 
 
+class NetworkNotFound(NotFound):
+    """Not a network of the container's project on its host."""
+
+    msg_fmt = ("Network %(network)s is not a network of project %(project)s on "
+               "this container's host; use 'default' or a name that "
+               "network_list shows.")
+    error_code = "network_not_found"
+
+
 class FeatureNotImplemented(NotFound):
     """A part of the upstream API this zun does not serve yet.
 
@@ -290,6 +299,17 @@ class ContainerRuntimeError(ZunException):
 class DockerError(ContainerRuntimeError):
     msg_fmt = "Docker error: %(error_msg)s"
     error_code = "docker_error"
+
+
+class NetworkError(ContainerRuntimeError):
+    """The host or the runtime refused a network operation (a fault).
+
+    Raised by network drivers (zun.network): a project network that cannot
+    be created, a host guard that cannot be installed.
+    """
+
+    msg_fmt = "Network error: %(error_msg)s"
+    error_code = "network_error"
 
 
 class ServiceUnavailable(ZunException):

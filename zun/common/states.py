@@ -41,11 +41,14 @@ CONTAINER_KILLING = "container_killing"
 CONTAINER_DELETING = "container_deleting"
 CONTAINER_REBUILDING = "container_rebuilding"
 CONTAINER_UPDATING = "container_updating"
+NETWORK_ATTACHING = "network_attaching"
+NETWORK_DETACHING = "network_detaching"
 
 ALL_TASK_STATES = (IMAGE_PULLING, CONTAINER_CREATING, CONTAINER_STARTING,
                    CONTAINER_STOPPING, CONTAINER_REBOOTING, CONTAINER_PAUSING,
                    CONTAINER_UNPAUSING, CONTAINER_KILLING, CONTAINER_DELETING,
-                   CONTAINER_REBUILDING, CONTAINER_UPDATING)
+                   CONTAINER_REBUILDING, CONTAINER_UPDATING, NETWORK_ATTACHING,
+                   NETWORK_DETACHING)
 
 # --- runtime facts -> status ---------------------------------------------------
 # Driver-neutral runtime states reported by drivers (see

@@ -299,6 +299,25 @@ class API:
         """A DB-only change (the runtime name stays ``zun-<uuid>``)."""
         return self.container_update(context, container, {"name": name})
 
+    def container_network_attach(self, context: RequestContext, container: Container,
+                                 network: str) -> Container:
+        """Connect to ``network`` of the container's project; returns the row
+        once the runtime did (NetworkNotFound, 404: not a network of that
+        project)."""
+        host = self._begin(context, container, "network_attach")
+        self._send(context, container, "network_attach",
+                   lambda: self.rpcapi.container_network_attach(
+                       context, host, container.uuid, network))
+        return db_api.container_get_by_uuid(context.elevated(), container.uuid)
+
+    def container_network_detach(self, context: RequestContext, container: Container,
+                                 network: str) -> None:
+        """Disconnect from ``network``; returns once the runtime did."""
+        host = self._begin(context, container, "network_detach")
+        self._send(context, container, "network_detach",
+                   lambda: self.rpcapi.container_network_detach(
+                       context, host, container.uuid, network))
+
     # --- reads (calls) -------------------------------------------------------
     def _read(self, context: RequestContext, container: Container, action: str) -> str:
         actions.check_allowed(action, container.uuid, container.status,

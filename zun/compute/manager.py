@@ -26,6 +26,7 @@ from zun.compute import sync as sync_mod
 from zun.container.driver import base as driver_base
 from zun.db import api as db_api
 from zun.db.models import Container
+from zun.network import base as network_base
 
 LOG = logging.getLogger(__name__)
 
@@ -41,7 +42,18 @@ def spec_from_row(row: Container) -> driver_base.ContainerSpec:
         cpu=row.cpu, restart_policy=row.restart_policy or None,
         auto_remove=bool(row.auto_remove), interactive=bool(row.interactive),
         tty=bool(row.tty), image_pull_policy=row.image_pull_policy,
-        runtime=row.runtime or None, healthcheck=row.healthcheck or None)
+        runtime=row.runtime or None, healthcheck=row.healthcheck or None,
+        exposed_ports=_exposed_ports(row.exposed_ports),
+        volumes=mounts.volumes(row.mounts))
+
+
+def _exposed_ports(ports: dict[str, Any] | None) -> list[tuple[int, str]]:
+    """The row's ``{"80/tcp": {}}`` (keys as the API normalised them) as pairs."""
+    pairs = []
+    for key in ports or {}:
+        number, _, protocol = key.partition("/")
+        pairs.append((int(number), protocol or "tcp"))
+    return sorted(pairs)
 
 
 class Manager:
@@ -51,10 +63,13 @@ class Manager:
     target = messaging.Target(version=actions.RPC_VERSION)
 
     def __init__(self, driver: driver_base.ContainerDriver, host: str,
-                 sync: sync_mod.StateSync) -> None:
+                 sync: sync_mod.StateSync, *,
+                 network: network_base.NetworkDriver) -> None:
         self.driver = driver
         self.host = host
         self.sync = sync
+        # every container joins its project's network on this host
+        self.network = network
         self._active: set[str] = set()
         self._active_lock = threading.Lock()
 
@@ -186,7 +201,11 @@ class Manager:
         """
         spec = spec_from_row(row)
         spec.binds = mounts.materialize(row.uuid, row.mounts)
-        facts = self.driver.create(spec)
+        # the project's lock is held until the container names the network,
+        # so a concurrent release cannot remove it in between
+        with self.network.project_network(row.project_id or "") as net:
+            spec.networks = [net.name]
+            facts = self.driver.create(spec)
         db_api.container_update(context, row.uuid, {"container_id": facts.container_id},
                                 expected={"task_state": task})
         if run:
@@ -261,7 +280,7 @@ class Manager:
             except Exception as exc:  # noqa: BLE001
                 self._fail(context, row, task, exc, "delete container")
                 return
-            self._forget(context, uuid)
+            self._forget(context, uuid, row.project_id)
 
     def _remove_runtime(self, container_id: str | None, graceful: bool = False) -> None:
         if not container_id:
@@ -271,11 +290,11 @@ class Manager:
                 self.driver.stop(container_id)
         self.driver.delete(container_id, force=True)
 
-    @staticmethod
-    def _forget(context: RequestContext, uuid: str) -> None:
+    def _forget(self, context: RequestContext, uuid: str, project_id: str | None) -> None:
         mounts.remove(uuid)
         with contextlib.suppress(exception.NotFound):
             db_api.container_destroy(context, uuid)
+        sync_mod.release_network(self.network, project_id)  # if it was the last
 
     # --- calls -------------------------------------------------------------
     def container_update(self, context: RequestContext, uuid: str,
@@ -302,6 +321,43 @@ class Manager:
                                         expected={"task_state": task})
                 raise
             db_api.container_update(context, uuid, values, expected={"task_state": task})
+
+    def container_network_attach(self, context: RequestContext, uuid: str,
+                                 network: str) -> None:
+        """Connect the container to ``network`` of its project (a call)."""
+        self._network_change(context, uuid, network, "network_attach")
+
+    def container_network_detach(self, context: RequestContext, uuid: str,
+                                 network: str) -> None:
+        """Disconnect the container from ``network`` (a call)."""
+        self._network_change(context, uuid, network, "network_detach")
+
+    def _network_change(self, context: RequestContext, uuid: str, network: str,
+                        action: str) -> None:
+        """Run one network change, record the addresses the runtime then
+        reports, and clear the claimed task whatever happens.
+
+        A refusal (not a network of the project, 404) leaves the container as
+        it was: only the task is cleared and the caller gets the error.
+        """
+        task = actions.get(action).task_state or action
+        with self._operation(context, uuid, task, "%s %s" % (action, network)) as (
+                context, row):
+            if row is None:
+                raise exception.Conflict(reason="the %s of %s was overtaken by another "
+                                                "operation" % (action, uuid))
+            try:
+                with self._event(context, uuid, action):
+                    if not row.container_id or not row.project_id:
+                        raise exception.RuntimeContainerNotFound(container_id=uuid)
+                    change = (self.network.connect if action == "network_attach"
+                              else self.network.disconnect)
+                    change(row.project_id, network, row.container_id)
+                    facts = self.driver.inspect(row.container_id)
+            except Exception:
+                self._finish(context, uuid, task, None)
+                raise
+            self._finish(context, uuid, task, facts)
 
     def _running_id(self, context: RequestContext, uuid: str) -> str:
         row = self._load(context.elevated(), uuid)

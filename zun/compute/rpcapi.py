@@ -74,6 +74,14 @@ class ComputeAPI:
                          cpu: float | None, memory: str | None) -> None:
         self._send("update", context, host, uuid=uuid, cpu=cpu, memory=memory)
 
+    def container_network_attach(self, context: RequestContext, host: str, uuid: str,
+                                 network: str) -> None:
+        self._send("network_attach", context, host, uuid=uuid, network=network)
+
+    def container_network_detach(self, context: RequestContext, host: str, uuid: str,
+                                 network: str) -> None:
+        self._send("network_detach", context, host, uuid=uuid, network=network)
+
     def container_logs(self, context: RequestContext, host: str, uuid: str,
                        **kwargs: Any) -> str:
         result: str = self._send("logs", context, host, uuid=uuid, **kwargs)

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import oslo_messaging as messaging
 
+from zun import network as network_drivers
 from zun.common import actions, exception, rpc
 from zun.common import context as zun_context
 from zun.compute import manager as manager_mod
@@ -20,6 +21,7 @@ from zun.compute import sync as sync_mod
 from zun.conf import CONF
 from zun.container.driver import base as driver_base
 from zun.db import api as db_api
+from zun.network import base as network_base
 from zun.scheduler.scheduler import COMPUTE_BINARY
 
 LOG = logging.getLogger(__name__)
@@ -29,11 +31,19 @@ class ComputeService:
     """Everything one compute host runs, started and stopped together."""
 
     def __init__(self, driver: driver_base.ContainerDriver,
-                 host: str | None = None) -> None:
+                 host: str | None = None,
+                 network: network_base.NetworkDriver | None = None) -> None:
         self.host = host or CONF.host
         self.driver = driver
-        self.sync = sync_mod.StateSync(driver, self.host)
-        self.manager = manager_mod.Manager(driver, self.host, self.sync)
+        if network is None:
+            network = network_drivers.load_driver(host=self.host)
+        self.network = network
+        # why the host guard is not installed (None: installed, or not tried
+        # yet); while set, the host does not offer to create containers
+        self.guard_error: str | None = None
+        self.sync = sync_mod.StateSync(driver, self.host, network=network)
+        self.manager = manager_mod.Manager(driver, self.host, self.sync,
+                                           network=network)
         self.sync.heal = self.manager.heal
         self.inventory = resources.InventoryReporter(driver, self.host)
         self._stop = threading.Event()
@@ -49,6 +59,7 @@ class ComputeService:
         reconcile) runs before either.
         """
         started = datetime.datetime.utcnow()
+        self.install_guard()
         if with_rpc_server:
             # Listen before announcing the host: a request sent as soon as
             # the scheduler sees the heartbeat must find the queue.
@@ -83,6 +94,41 @@ class ComputeService:
             LOG.warning("The %s runtime of host %s does not answer yet",
                         self.driver.name, self.host)
 
+    def install_guard(self) -> bool:
+        """Install the network driver's host guard; whether it is in place.
+
+        Without it a container could reach this host's own services, so a
+        failure is logged loudly and the host stops offering the ``create``
+        capability (the scheduler sends it no new container; existing ones
+        keep working) until a later attempt (each reconcile) succeeds.
+        The guard is never removed on stop: the containers outlive the agent.
+        """
+        try:
+            self.network.setup_host()
+        except Exception as exc:  # noqa: BLE001 - any failure leaves the host unguarded
+            if self.guard_error is None:
+                LOG.error("Host guard of network driver %s NOT installed on host "
+                          "%s: %s. This host creates no container until it is.",
+                          self.network.name, self.host, exc)
+            self.guard_error = str(exc) or type(exc).__name__
+            return False
+        if self.guard_error is not None:
+            LOG.info("Host guard installed on host %s; it creates containers again",
+                     self.host)
+        self.guard_error = None
+        return True
+
+    def capabilities(self) -> list[str]:
+        """What this host offers: its runtime driver's and, for a runtime that
+        creates containers, its network driver's; minus create while
+        unguarded."""
+        caps = set(self.driver.capabilities)
+        if "create" in caps:
+            caps |= self.network.capabilities
+        if self.guard_error is not None:
+            caps.discard("create")
+        return sorted(caps)
+
     def stop(self) -> None:
         self._stop.set()
         if self._rpc_server is not None:
@@ -98,7 +144,8 @@ class ComputeService:
     def heartbeat(self) -> None:
         """Report this agent alive, with what its driver can do.
 
-        The capabilities are the driver's declared ones, whether or not its
+        The capabilities are the driver's declared ones (less ``create``
+        while the host guard is missing: :meth:`install_guard`), whether or not its
         runtime answers at this moment: a runtime briefly away must not turn
         every action on its containers into "unsupported" (the action fails
         with 503 instead). A driver with no runtime at all (rkt) declares
@@ -107,7 +154,7 @@ class ComputeService:
         db_api.service_heartbeat(
             zun_context.get_admin_context(), self.host, COMPUTE_BINARY,
             {"driver": self.driver.name,
-             "capabilities": sorted(self.driver.capabilities),
+             "capabilities": self.capabilities(),
              "rpc_version": actions.RPC_VERSION,
              "availability_zone": CONF.default_availability_zone})
         self._safe(self.inventory.report, "host inventory report")
@@ -126,6 +173,8 @@ class ComputeService:
 
     def _periodic(self) -> None:
         """The safety net: reconcile with the runtime, resolve lost requests."""
+        if self.guard_error is not None and self.install_guard():
+            self.heartbeat()  # offer create again at once
         self.sync.reconcile()
         cutoff = (datetime.datetime.utcnow()
                   - datetime.timedelta(seconds=CONF.compute.stuck_task_timeout))

@@ -23,6 +23,7 @@ from zun.conf import CONF
 from zun.container.driver import base as driver_base
 from zun.db import api as db_api
 from zun.db import models
+from zun.network import base as network_base
 
 LOG = logging.getLogger(__name__)
 
@@ -32,6 +33,22 @@ _RUNNING = (states.RUNNING, states.RESTARTING)
 HEAL_MEMORY_SECONDS = 30.0
 # runtime event verbs of commands run inside a container (exec_create, ...)
 _EXEC_PREFIX = "exec_"
+
+
+def release_network(network: network_base.NetworkDriver | None,
+                    project_id: str | None) -> None:
+    """Give back the project's network of this host if its last container is gone.
+
+    Cheap when containers remain (the driver removes only an unused
+    network); a failure is logged, never raised: the container is gone
+    either way, and the reconcile's network sweep retries.
+    """
+    if network is None or not project_id:
+        return
+    try:
+        network.release_project_network(project_id)
+    except exception.ZunException as exc:
+        LOG.warning("Could not release the network of project %s: %s", project_id, exc)
 
 
 def _parse_time(value: str | None) -> datetime.datetime | None:
@@ -53,6 +70,8 @@ def values_from_facts(facts: driver_base.RuntimeFacts) -> dict[str, Any]:
         "started_at": _parse_time(facts.started_at),
         "finished_at": _parse_time(facts.finished_at),
         "addresses": facts.addresses or {},
+        "ports": list(facts.ports),
+        "published_ports": list(facts.published_ports),
         "status_detail": _detail(status, facts),
     }
     if facts.oom_killed and status in (states.STOPPED, states.DEAD):
@@ -107,9 +126,15 @@ class StateSync:
     """Runtime -> DB state for the containers of one host."""
 
     def __init__(self, driver: driver_base.ContainerDriver, host: str,
-                 heal: Callable[[models.Container, bool], bool] | None = None) -> None:
+                 heal: Callable[[models.Container, bool], bool] | None = None,
+                 network: network_base.NetworkDriver | None = None) -> None:
         self.driver = driver
         self.host = host
+        # the host's network driver: its project networks are swept for
+        # orphans too (None: containers only)
+        self.network = network
+        self._networks_seen: dict[str, float] = {}  # network id -> first seen orphaned
+        self._networks_missing: set[str] = set()  # projects already reported
         # recreates a vanished auto_heal container (row, run it?); True if it
         # took the row
         self.heal = heal
@@ -205,6 +230,8 @@ class StateSync:
         orphans = {uuid: facts_by_uuid[uuid] for uuid in set(facts_by_uuid) - known}
         counts["orphans"] = len(orphans)
         counts["orphans_removed"] = self._handle_orphans(orphans)
+        if self.network is not None:
+            counts.update(self._sweep_networks(self.network, rows))
         LOG.debug("Reconcile of host %s done: %s", self.host, counts)
         return counts
 
@@ -236,6 +263,60 @@ class StateSync:
                 removed += 1
         return removed
 
+    def _sweep_networks(self, network: network_base.NetworkDriver,
+                        rows: list[models.Container]) -> dict[str, int]:
+        """Project networks of this host: report the vanished, remove orphans.
+
+        An orphan network names no container and its project has no row on
+        this host (e.g. its last delete happened while the agent was down,
+        or the release failed); it is removed once it outlived
+        ``[compute] orphan_grace``, as orphan containers are. A project
+        network removed from outside while the project has containers here
+        is reported once: its containers stay as the runtime reports them,
+        and the project's next create makes the network again.
+        """
+        try:
+            networks = network.list_networks()
+        except exception.ZunException as exc:
+            LOG.warning("Could not list the project networks of host %s: %s",
+                        self.host, exc)
+            return {}
+        projects = {row.project_id for row in rows}
+        with_containers = {row.project_id for row in rows
+                           if row.container_id and row.project_id}
+        have_network = {net.project_id for net in networks if net.project_id}
+        missing = with_containers - have_network
+        for project in sorted(missing - self._networks_missing):
+            LOG.warning("The network of project %s on host %s is gone (removed "
+                        "outside zun?); its containers keep what the runtime "
+                        "reports, its next container recreates it", project, self.host)
+        self._networks_missing = missing
+        now = time.monotonic()
+        orphans = [net for net in networks
+                   if not net.containers and net.project_id not in projects]
+        seen = {net.network_id: self._networks_seen.get(net.network_id, now)
+                for net in orphans}
+        self._networks_seen = seen
+        removed = 0
+        for net in orphans:
+            if seen[net.network_id] == now:
+                LOG.warning("Network %s of project %s has no container and no "
+                            "row on host %s", net.name, net.project_id, self.host)
+            if (CONF.compute.remove_orphans and net.project_id
+                    and now - seen[net.network_id] >= CONF.compute.orphan_grace):
+                try:
+                    gone = network.release_project_network(net.project_id)
+                except exception.ZunException as exc:
+                    LOG.warning("Could not remove orphan network %s: %s", net.name, exc)
+                    continue
+                if gone:
+                    LOG.info("Removed orphaned network %s (project %s)",
+                             net.name, net.project_id)
+                    removed += 1
+                del self._networks_seen[net.network_id]
+        return {"networks": len(networks), "network_orphans": len(orphans),
+                "network_orphans_removed": removed}
+
     def _was_running(self, row: models.Container) -> bool:
         """Whether a vanished container should come back running."""
         # not popped: a heal that lost a race is retried with the same memory
@@ -261,6 +342,7 @@ class StateSync:
                 if row.auto_remove:
                     db_api.container_destroy(ctx, row.uuid, expected=expected)
                     LOG.info("Container %s (auto_remove) is gone; row removed", row.uuid)
+                    release_network(self.network, row.project_id)
                     return True
                 if (row.auto_heal and self.heal is not None
                         and self.heal(row, self._was_running(row))):

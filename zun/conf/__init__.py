@@ -5,7 +5,7 @@ so zun uses that object everywhere rather than a private ConfigOpts.
 """
 from oslo_config import cfg
 
-from zun.conf import api, compute, database, default, docker, quota, scheduler
+from zun.conf import api, compute, database, default, docker, network, quota, scheduler
 
 CONF = cfg.CONF
 
@@ -13,6 +13,7 @@ default.register_opts(CONF)
 api.register_opts(CONF)
 compute.register_opts(CONF)
 docker.register_opts(CONF)
+network.register_opts(CONF)
 database.register_opts(CONF)
 scheduler.register_opts(CONF)
 quota.register_opts(CONF)

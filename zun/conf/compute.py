@@ -30,6 +30,9 @@ opts = [
                 help="Labels of this host (key:value,...), reported with its "
                      "inventory; a create's scheduler hints must all match "
                      "them for the host to be chosen, e.g. disk:ssd,zone:rack1."),
+    cfg.IntOpt("max_volumes_per_container", default=16, min=0,
+               help="Most volume mounts (named or anonymous) one container "
+                    "may ask for; the API refuses more with a 400."),
     cfg.BoolOpt("remove_orphans", default=True,
                 help="Remove orphaned runtime containers after orphan_grace "
                      "(otherwise they are only reported)."),

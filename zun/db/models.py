@@ -88,6 +88,9 @@ class Container(_Timestamps, Base):
     privileged: Mapped[bool | None] = mapped_column(sa.Boolean, default=False)
     healthcheck: Mapped[Any | None] = mapped_column(sa.JSON)
     exposed_ports: Mapped[Any | None] = mapped_column(sa.JSON)
+    # where the runtime published exposed_ports on the host (runtime facts,
+    # written by the sync): [{"port", "protocol", "host_ip", "host_port"}]
+    published_ports: Mapped[Any | None] = mapped_column(sa.JSON)
     registry_id: Mapped[int | None] = mapped_column(sa.Integer)
     exit_code: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
     started_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)

@@ -97,6 +97,17 @@ class FakeComputeAPI:
         self._record("container_top", context, container, ps_args=ps_args)
         return self.top_result
 
+    def container_network_attach(self, context, container, network):
+        self._record("container_network_attach", context, container, network)
+        actions.check_allowed("network_attach", container.uuid, container.status,
+                              container.task_state)
+        return container
+
+    def container_network_detach(self, context, container, network):
+        self._record("container_network_detach", context, container, network)
+        actions.check_allowed("network_detach", container.uuid, container.status,
+                              container.task_state)
+
     def container_stats(self, context, container):
         self._record("container_stats", context, container)
         return self.stats_result

@@ -182,16 +182,37 @@ def test_glance_is_not_supported(app):
     assert "image driver glance is not supported" in title
 
 
-def test_non_empty_nets_are_refused(app):
+def test_nets_may_name_only_the_projects_network(app, compute):
     title = _title(_create(app, {"image": "x", "nets": [{"network": "n"}]},
                            headers=v("1.40"), status=400))
-    assert "not supported" in title and "nets" in title
+    assert title.startswith("Invalid input for field 'nets[0].network'. Value: 'n'.")
+    assert "'default'" in title
+    _create(app, {"image": "x", "nets": [{"network": "default"}]},
+            headers=v("1.40"), status=202)
 
 
-def test_volume_mounts_are_refused(app):
-    body = {"image": "x", "mounts": [{"source": "vol1", "destination": "/data"}]}
-    title = _title(_create(app, body, headers=v("1.40"), status=400))
-    assert "mounts[0]" in title and "block storage" in title
+@pytest.mark.parametrize("key", ["port", "v4-fixed-ip", "v6-fixed-ip"])
+def test_neutron_only_net_fields_are_refused(app, key):
+    title = _title(_create(app, {"image": "x", "nets": [{"network": "default",
+                                                         key: "x"}]},
+                           headers=v("1.40"), status=400))
+    assert "nets[0].%s" % key in title and "Neutron" in title
+
+
+def test_volume_mounts_are_stored_by_the_users_name(app, compute):
+    body = {"image": "x", "mounts": [
+        {"source": "vol1", "destination": "/data/"},
+        {"type": "volume", "destination": "/scratch"},
+        {"type": "volume", "source": "", "size": "", "destination": "/tmp//x"}]}
+    response = _create(app, body, headers=v("1.40"))
+    assert _values(compute)[0]["mounts"] == [
+        {"type": "volume", "name": "vol1", "destination": "/data"},
+        {"type": "volume", "name": "", "destination": "/scratch"},
+        {"type": "volume", "name": "", "destination": "/tmp/x"}]
+    assert response.json["mounts"] == [
+        {"type": "volume", "source": "vol1", "destination": "/data"},
+        {"type": "volume", "source": "", "destination": "/scratch"},
+        {"type": "volume", "source": "", "destination": "/tmp/x"}]
 
 
 def test_bind_mount_injects_base64_content(app, compute):
@@ -232,13 +253,16 @@ def test_registry_is_refused(app):
     assert "'registry'" in title
 
 
-def test_exposed_ports_are_refused_naming_what_is_missing(app, compute):
-    for extra in ({}, {"security_groups": ["default"]}):
-        title = _title(_create(app, dict({"image": "x", "exposed_ports": {"80/tcp": {}}},
-                                         **extra), headers=v("1.40"), status=400))
-        assert title.startswith("Invalid input for field 'exposed_ports'.")
-        assert "per-project networks" in title
-    assert compute.calls == []
+@pytest.mark.parametrize("groups", [None, ["default"], []])
+def test_exposed_ports_are_stored_in_full(app, compute, groups):
+    # what `zun run --expose-port 8080 --expose-port 53/udp` sends; "default"
+    # (what Heat and tempest send) asks for nothing, so it goes with them
+    body = {"image": "x", "exposed_ports": {"8080": {}, "53/udp": {}, "80/TCP": {}}}
+    if groups is not None:
+        body["security_groups"] = groups
+    _create(app, body, headers=v("1.24"))
+    assert _values(compute)[0]["exposed_ports"] == {
+        "8080/tcp": {}, "53/udp": {}, "80/tcp": {}}
 
 
 @pytest.mark.parametrize("groups", [["web"], ["default", "web"]])
@@ -246,7 +270,7 @@ def test_security_groups_are_refused_naming_what_is_missing(app, compute, groups
     title = _title(_create(app, {"image": "x", "security_groups": groups},
                            headers=v("1.40"), status=400))
     assert title.startswith("Invalid input for field 'security_groups'.")
-    assert "per-project networks" in title
+    assert "security groups need Neutron" in title
     assert compute.calls == []
 
 
@@ -358,3 +382,119 @@ def test_empty_fields_newer_than_version_ask_for_nothing(app, compute):
             headers=v("1.1"))
     values, _ = _values(compute)
     assert "mounts" not in values and "nets" not in values
+
+
+# --- volumes (issue 11) ----------------------------------------------------------
+def test_a_mount_without_type_below_1_23_is_a_volume(app, compute):
+    _create(app, {"image": "x", "mounts": [{"source": "v", "destination": "/d"}]},
+            headers=v("1.11"))
+    assert _values(compute)[0]["mounts"] == [
+        {"type": "volume", "name": "v", "destination": "/d"}]
+
+
+@pytest.mark.parametrize("mounts,field,needle", [
+    ([{"source": "v", "destination": "/d", "size": 1}], "mounts[0].size", "quota"),
+    ([{"source": "v", "destination": "/d", "size": "10"}], "mounts[0].size", "quota"),
+    ([{"type": "bind", "source": "eA==", "destination": "/d", "size": 1}],
+     "mounts[0].size", "size"),
+    ([{"source": "-bad", "destination": "/d"}], "mounts[0].source", "letter"),
+    ([{"source": "a/b", "destination": "/d"}], "mounts[0].source", "letter"),
+    ([{"source": "a:b", "destination": "/d"}], "mounts[0].source", "letter"),
+    ([{"source": "x" * 129, "destination": "/d"}], "mounts[0].source", "128"),
+    # the schema's own checks name the field by its JSON path
+    ([{"source": "v", "destination": "d"}], "mounts.0.destination", "'d'"),
+    ([{"source": "v", "destination": "//"}], "mounts[0].destination", "root"),
+    ([{"source": "v", "destination": "/a/.."}], "mounts[0].destination", "root"),
+    ([{"source": "v", "destination": "/d"}, {"destination": "/d/"}],
+     "mounts[1].destination", "already"),
+    ([{"source": "v", "destination": "/d"},
+      {"type": "bind", "source": "eA==", "destination": "/d"}],
+     "mounts[1].destination", "already"),
+    ([{"type": "tmpfs", "destination": "/d"}], "mounts.0.type", "tmpfs"),
+])
+def test_bad_volume_mounts_are_400_naming_the_field(app, compute, mounts, field,
+                                                    needle):
+    title = _title(_create(app, {"image": "x", "mounts": mounts},
+                           headers=v("1.40"), status=400))
+    assert field in title and needle in title
+    assert compute.calls == []
+
+
+def test_volume_count_is_bounded_by_an_option(app, compute):
+    CONF.set_override("max_volumes_per_container", 2, group="compute")
+    try:
+        mounts = [{"source": "v%d" % i, "destination": "/d%d" % i} for i in range(3)]
+        title = _title(_create(app, {"image": "x", "mounts": mounts},
+                               headers=v("1.40"), status=400))
+        assert "mounts" in title and "at most 2" in title
+        _create(app, {"image": "x", "mounts": mounts[:2]}, headers=v("1.40"))
+    finally:
+        CONF.clear_override("max_volumes_per_container", group="compute")
+
+
+def test_bind_mounts_stay_injected_files_not_host_paths(app, compute):
+    # at 1.25+ a bind source is base64 content: a host path is not valid base64
+    body = {"image": "x", "mounts": [{"type": "bind", "source": "/etc/passwd",
+                                      "destination": "/p"}]}
+    title = _title(_create(app, body, headers=v("1.40"), status=400))
+    assert "mounts[0].source" in title and "base64" in title
+
+
+def test_mounts_are_shown_from_1_11_without_file_content(app, compute):
+    import base64
+    content = base64.b64encode(b"secret").decode()
+    body = {"image": "x", "mounts": [
+        {"type": "bind", "source": content, "destination": "/f"}]}
+    uuid = _create(app, body, headers=v("1.40")).json["uuid"]
+    shown = app.get("/v1/containers/%s" % uuid, headers=v("1.40")).json
+    assert shown["mounts"] == [{"type": "bind", "source": "", "destination": "/f"}]
+    assert content not in str(shown)
+    assert "mounts" not in app.get("/v1/containers/%s" % uuid, headers=v("1.10")).json
+
+
+# --- exposed_ports ------------------------------------------------------------
+@pytest.mark.parametrize("ports,field,words", [
+    ({"0/tcp": {}}, "exposed_ports.0/tcp", "between 1 and 65535"),
+    ({"65536": {}}, "exposed_ports.65536", "between 1 and 65535"),
+    ({"80/sctp": {}}, "exposed_ports.80/sctp", "tcp, udp"),
+    ({"http": {}}, "exposed_ports.http", "<port>[/<protocol>]"),
+    ({"80/tcp/x": {}}, "exposed_ports.80/tcp/x", "<port>[/<protocol>]"),
+    ({"80": {"HostPort": "8080"}}, "exposed_ports.80", "chosen at start"),
+    ({"80": {}, "80/tcp": {}}, "exposed_ports.80/tcp", "given twice"),
+    ({"80": []}, "exposed_ports.80", "not of type 'object'"),
+    (["80/tcp"], "exposed_ports", "not of type 'object'"),
+])
+def test_bad_exposed_ports_are_400_naming_the_port(app, compute, ports, field, words):
+    title = _title(_create(app, {"image": "x", "exposed_ports": ports},
+                           headers=v("1.40"), status=400))
+    assert title.startswith("Invalid input for field '%s'." % field), title
+    assert words in title
+    assert compute.calls == []
+
+
+def test_exposed_ports_count_is_bounded(app, compute):
+    CONF.set_override("max_exposed_ports", 2, group="docker")
+    try:
+        body = {"image": "x", "exposed_ports": {"1": {}, "2": {}, "3": {}}}
+        title = _title(_create(app, body, headers=v("1.40"), status=400))
+        assert title.startswith("Invalid input for field 'exposed_ports'.")
+        assert "at most 2 ports" in title
+        body["exposed_ports"].pop("3")
+        _create(app, body, headers=v("1.40"))
+    finally:
+        CONF.clear_override("max_exposed_ports", group="docker")
+
+
+def test_exposed_ports_need_1_24(app, compute):
+    title = _title(_create(app, {"image": "x", "exposed_ports": {"80": {}}},
+                           headers=v("1.23"), status=400))
+    assert "exposed_ports" in title and "1.24" in title
+    assert compute.calls == []
+
+
+def test_published_ports_are_shown_from_1_24(app, compute):
+    shown = _create(app, {"image": "x"}, headers=v("1.24")).json
+    assert shown["published_ports"] == []
+    assert "published_ports" not in _create(app, {"image": "x"},
+                                            headers=v("1.23")).json
+

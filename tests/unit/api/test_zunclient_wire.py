@@ -117,7 +117,12 @@ def test_cli_shaped_healthcheck_and_refused_network_fields(endpoint, compute):
     (ctx, values), _ = compute.last("container_create")
     assert values["healthcheck"] == {"test": "test -f /ok", "interval": 60,
                                      "retries": 2, "timeout": 5}
+    # what `zun run --expose-port 8080 --expose-port 53/udp` sends
+    zun.containers.create(image="busybox",
+                          exposed_ports=zun_utils.parse_exposed_ports(["8080", "53/udp"]))
+    (ctx, values), _ = compute.last("container_create")
+    assert values["exposed_ports"] == {"8080/tcp": {}, "53/udp": {}}
     with pytest.raises(zun_exc.BadRequest) as info:
         zun.containers.create(image="busybox",
-                              exposed_ports=zun_utils.parse_exposed_ports(["80/tcp"]))
-    assert "exposed_ports" in str(info.value)
+                              exposed_ports=zun_utils.parse_exposed_ports(["80/sctp"]))
+    assert "exposed_ports.80/sctp" in str(info.value)

@@ -20,6 +20,7 @@ from zun.compute import rpcapi
 from zun.container.driver import base as driver_base
 from zun.container.driver import docker as docker_driver
 from zun.container.driver import rkt as rkt_driver
+from zun.network import docker as network_docker
 
 UUID = "6f3c1c9e-2c55-4c8e-9a39-6b8f3f0d0c11"
 ITEM = "/v1/containers/{container_ident}"
@@ -83,7 +84,7 @@ def test_each_row_is_complete_and_consistent(action):
         assert action.task_state in states.ALL_TASK_STATES
         # create claims a row it makes itself: no status to check
         assert action.allowed or action.name == "create", action.name
-        assert action.rpc == "cast" or action.name == "update"
+        assert action.rpc in ("cast", "call")
     for status in action.allowed or ():
         assert status in states.ALL_STATUSES
     assert (action.agent_method is None) == (action.rpc is None)
@@ -153,9 +154,12 @@ def test_every_container_policy_rule_is_an_action_or_a_known_read():
 def test_capabilities_are_exactly_what_actions_and_the_agent_need():
     needed = {a.capability for a in actions.ACTIONS.values() if a.capability}
     assert actions.ALL_CAPABILITIES == needed | actions.AGENT_CAPABILITIES
-    assert driver_base.ALL_CAPABILITIES is actions.ALL_CAPABILITIES
+    assert driver_base.ALL_CAPABILITIES == (actions.ALL_CAPABILITIES
+                                            - actions.NETWORK_CAPABILITIES)
     for driver in (docker_driver.DockerDriver, rkt_driver.RktDriver):
-        assert driver.capabilities <= actions.ALL_CAPABILITIES, driver.name
+        assert driver.capabilities <= driver_base.ALL_CAPABILITIES, driver.name
+    assert network_docker.DockerNetworkDriver.capabilities <= actions.NETWORK_CAPABILITIES
+    assert actions.NETWORK_CAPABILITIES <= actions.ALL_CAPABILITIES
 
 
 def test_generic_actions_name_a_driver_method_taking_their_params():

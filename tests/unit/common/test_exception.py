@@ -34,6 +34,7 @@ PINNED: dict[str, tuple[int, str]] = {
     "ServiceNotFound": (404, "service_not_found"),
     "ComputeNodeNotFound": (404, "compute_node_not_found"),
     "RuntimeContainerNotFound": (404, "runtime_container_not_found"),
+    "NetworkNotFound": (404, "network_not_found"),
     "FeatureNotImplemented": (404, "feature_not_implemented"),
     "NotAcceptable": (406, "not_acceptable"),
     "Conflict": (409, "conflict"),
@@ -51,6 +52,7 @@ PINNED: dict[str, tuple[int, str]] = {
     "UnsupportedMediaType": (415, "unsupported_media_type"),
     "ContainerRuntimeError": (500, "container_runtime_error"),
     "DockerError": (500, "docker_error"),
+    "NetworkError": (500, "network_error"),
     "ServiceUnavailable": (503, "service_unavailable"),
 }
 

@@ -1,17 +1,20 @@
 """Fixtures for compute tests: a real SQLite DB and an in-memory driver."""
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime
 import itertools
 import threading
 
 import pytest
 
+from zun.common import actions, exception
 from zun.common import context as zun_context
-from zun.common import exception
 from zun.conf import CONF
 from zun.container.driver import base
 from zun.db import api as db_api
+from zun.network import base as network_base
 
 HOST = "host-1"
 
@@ -133,11 +136,100 @@ def driver():
     return FakeDriver()
 
 
+class FakeNetwork(network_base.NetworkDriver):
+    """Project networks in a dict; a network is in use while the driver's
+    containers of its project exist (what the docker driver asks Docker)."""
+
+    name = "fake-network"
+    capabilities = frozenset({"network"})
+
+    def __init__(self, driver: FakeDriver | None = None) -> None:
+        self.driver = driver
+        self.networks: dict[str, network_base.NetworkFacts] = {}
+        self.calls: list[tuple[str, str | None]] = []
+        self.fail: dict[str, Exception] = {}
+        self.guarded = False
+
+    def _op(self, name, project_id=None):
+        self.calls.append((name, project_id))
+        if name in self.fail:
+            raise self.fail[name]
+
+    def setup_host(self):
+        self._op("setup_host")
+        self.guarded = True
+
+    def teardown_host(self):
+        self._op("teardown_host")
+        self.guarded = False
+
+    def _users(self, project_id):
+        if self.driver is None:
+            return []
+        return [c.container_id for c in self.driver.containers.values()
+                if c.project_id == project_id]
+
+    @contextlib.contextmanager
+    def project_network(self, project_id):
+        self._op("project_network", project_id)
+        net = self.networks.setdefault(project_id, network_base.NetworkFacts(
+            network_id="net-" + project_id, name="zun-net-" + project_id,
+            project_id=project_id))
+        yield net
+
+    def release_project_network(self, project_id):
+        self._op("release_project_network", project_id)
+        if project_id not in self.networks or self._users(project_id):
+            return False
+        del self.networks[project_id]
+        return True
+
+    def list_networks(self):
+        return [dataclasses.replace(n, containers=self._users(p))
+                for p, n in self.networks.items()]
+
+    def _named(self, project_id, network):
+        own = self.networks.get(project_id)
+        if network != "default" and (own is None or network not in (own.name,
+                                                                    own.network_id)):
+            raise exception.NetworkNotFound(network=network, project=project_id)
+
+    def connect(self, project_id, network, container_id):
+        self._op("connect", project_id)
+        self._named(project_id, network)
+        self.driver.containers[container_id].addresses = {
+            "zun-net-" + project_id: [{"addr": "10.128.0.2", "version": 4, "port": None,
+                                       "subnet_id": "10.128.0.0/24",
+                                       "preserve_on_delete": False}]}
+
+    def disconnect(self, project_id, network, container_id):
+        self._op("disconnect", project_id)
+        self._named(project_id, network)
+        self.driver.containers[container_id].addresses = {}
+
+
+@pytest.fixture
+def network(driver):
+    return FakeNetwork(driver)
+
+
+@pytest.fixture
+def manager(driver, network):
+    """A manager on HOST with the fake runtime and network (modules may override)."""
+    from zun.compute import manager as manager_mod
+    from zun.compute import sync as sync_mod
+    sync = sync_mod.StateSync(driver, HOST, network=network)
+    m = manager_mod.Manager(driver, HOST, sync, network=network)
+    sync.heal = m.heal
+    return m
+
+
 def register_host(admin, host=HOST, capabilities=None, driver="fake", age=0):
     db_api.service_heartbeat(admin, host, "zun-compute",
                              {"driver": driver,
                               "capabilities": sorted(capabilities if capabilities
-                                                     is not None else base.ALL_CAPABILITIES),
+                                                     is not None
+                                                     else actions.ALL_CAPABILITIES),
                               "availability_zone": "nova"})
     if age:
         db_api.service_update(admin, host, "zun-compute", {

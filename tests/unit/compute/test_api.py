@@ -326,3 +326,26 @@ def test_stale_forced_down_and_disabled_hosts_are_never_candidates(db, ctx, admi
     api = compute_api.API(RecordingClient())
     hosts = {api.container_create(ctx, {"image": "i"}, run=False).host for _ in range(12)}
     assert hosts == {"fresh"}
+
+
+def test_network_attach_is_a_call_at_rpc_1_1_holding_its_task(db, ctx, admin):
+    register_host(admin)
+    db_api.service_update(admin, "host-1", "zun-compute", {"rpc_version": "1.1"})
+    row = make_row(ctx, status=states.RUNNING, container_id="c")
+    client = RecordingClient()
+    shown = compute_api.API(client).container_network_attach(ctx, row, "default")
+    assert client.calls == [("host-1", "container_network_attach",
+                             {"uuid": row.uuid, "network": "default"})]
+    assert client.versions == ["1.1"] and shown.uuid == row.uuid
+    # the agent clears the task when it is done; here nobody did
+    assert db_api.container_get_by_uuid(ctx, row.uuid).task_state == \
+        states.NETWORK_ATTACHING
+
+
+def test_network_detach_on_an_agent_from_before_networks_is_409(db, ctx, admin):
+    register_host(admin)   # reports no RPC version: a 1.0 agent
+    row = make_row(ctx, status=states.RUNNING, container_id="c")
+    client = RecordingClient()
+    with pytest.raises(exception.Conflict) as err:
+        compute_api.API(client).container_network_detach(ctx, row, "default")
+    assert "needs 1.1" in str(err.value) and client.calls == []

@@ -11,8 +11,9 @@ from zun.db import api as db_api
 
 
 @pytest.fixture
-def manager(driver):
-    return manager_mod.Manager(driver, HOST, sync_mod.StateSync(driver, HOST))
+def manager(driver, network):
+    return manager_mod.Manager(driver, HOST, sync_mod.StateSync(driver, HOST),
+                               network=network)
 
 
 def _creating(ctx):
@@ -161,3 +162,36 @@ def test_injected_files_are_written_and_bound(db, ctx, admin, manager, driver, t
         assert not os.path.exists(host_path)
     finally:
         CONF.clear_override("state_path")
+
+
+# --- networks --------------------------------------------------------------------
+def _claimed(ctx, manager, task):
+    row = _running(ctx, manager)
+    db_api.container_update(ctx.elevated(), row.uuid, {"task_state": task})
+    return row
+
+
+def test_network_detach_and_attach_record_the_runtimes_addresses(db, ctx, admin,
+                                                                 manager, network):
+    row = _claimed(ctx, manager, states.NETWORK_DETACHING)
+    manager.container_network_detach(ctx, row.uuid, "default")
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    assert (row.task_state, row.addresses) == (None, {})
+    db_api.container_update(admin, row.uuid, {"task_state": states.NETWORK_ATTACHING})
+    manager.container_network_attach(ctx, row.uuid, "default")
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    assert row.task_state is None and list(row.addresses) == ["zun-net-p1"]
+    assert row.status == states.RUNNING
+    assert [c for c in network.calls if c[0] in ("connect", "disconnect")] == [
+        ("disconnect", "p1"), ("connect", "p1")]
+
+
+def test_another_projects_network_is_404_and_leaves_the_container_as_it_was(
+        db, ctx, admin, manager):
+    row = _claimed(ctx, manager, states.NETWORK_ATTACHING)
+    before = db_api.container_get_by_uuid(admin, row.uuid)
+    with pytest.raises(exception.NetworkNotFound):
+        manager.container_network_attach(ctx, row.uuid, "zun-net-p2")
+    after = db_api.container_get_by_uuid(admin, row.uuid)
+    assert after.task_state is None
+    assert (after.status, after.addresses) == (before.status, before.addresses)

@@ -17,13 +17,13 @@ from zun.db import api as db_api
 
 
 @pytest.fixture
-def sync(driver):
-    return sync_mod.StateSync(driver, HOST)
+def sync(driver, network):
+    return sync_mod.StateSync(driver, HOST, network=network)
 
 
 @pytest.fixture
-def manager(driver, sync):
-    m = manager_mod.Manager(driver, HOST, sync)
+def manager(driver, sync, network):
+    m = manager_mod.Manager(driver, HOST, sync, network=network)
     sync.heal = m.heal
     return m
 

@@ -192,3 +192,18 @@ def test_reconcile_catches_a_health_change_from_the_summary(db, ctx, admin, driv
     assert [name for name, _ in driver.calls] == ["inspect"]
     assert db_api.container_get_by_uuid(admin, row.uuid).status_detail.endswith(
         "(unhealthy)")
+
+
+def test_ports_and_their_published_places_reach_the_row(db, ctx):
+    published = [{"port": 8080, "protocol": "tcp", "host_ip": "127.0.0.1",
+                  "host_port": 32768}]
+    values = sync_mod.values_from_facts(facts("running", ports=[80, 8080],
+                                              published_ports=published))
+    assert values["ports"] == [80, 8080]
+    assert values["published_ports"] == published
+    # stopped: the engine has released the host ports
+    assert sync_mod.values_from_facts(facts("exited", exit_code=0))["published_ports"] == []
+    from zun.compute import manager as manager_mod
+    row = make_row(ctx, exposed_ports={"8080/tcp": {}, "53/udp": {}})
+    assert manager_mod.spec_from_row(row).exposed_ports == [(53, "udp"), (8080, "tcp")]
+    assert manager_mod.spec_from_row(make_row(ctx)).exposed_ports == []

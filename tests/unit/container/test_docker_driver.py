@@ -430,3 +430,64 @@ def test_execute_timeout_is_reported(monkeypatch, fake):
         CONF.clear_override("execute_timeout", group="docker")
         release.set()
     assert "did not finish within 1 s" in str(info.value)
+
+
+# --- volumes (issue 11) ----------------------------------------------------------
+class _Volumes:
+    """Named volumes of a fake engine, keyed by runtime name."""
+
+    def __init__(self, api):
+        self.api = api
+        self.known: dict = {}
+        api.inspect_volume = self.inspect
+        api.create_volume = self.create
+
+    def inspect(self, name):
+        self.api.calls.append(("inspect_volume", name))
+        if name not in self.known:
+            raise not_found(text="no such volume")
+        return self.known[name]
+
+    def create(self, name, driver=None, labels=None):
+        self.api.calls.append(("create_volume", name, driver, labels))
+        self.known[name] = {"Name": name, "Labels": labels}
+        return self.known[name]
+
+
+def test_named_volumes_are_made_once_with_the_projects_labels(fake):
+    from zun.container.driver import docker_facts
+    driver, client = fake
+    client.api.local_images.add("busybox:latest")
+    volumes = _Volumes(client.api)
+    wanted = spec(volumes=[("data", "/a"), ("data", "/b"), ("", "/tmp/x")])
+    driver.create(wanted)
+    name = docker_facts.volume_name("p", "data")
+    made = [c for c in client.api.calls if c[0] == "create_volume"]
+    assert made == [("create_volume", name, "local",
+                     docker_facts.volume_labels("p", "data"))]
+    created = [c for c in client.api.calls if c[0] == "create"][0][1]
+    assert [m.get("Source") for m in created["host_config"]["Mounts"]] == [
+        name, name, None]
+    client.api.calls.clear()
+    driver.create(wanted)  # again (a retry, a rebuild): found, not made
+    assert [c[0] for c in client.api.calls if "volume" in c[0]] == ["inspect_volume"]
+    assert volumes.known[name]["Labels"][base.LABEL_PROJECT] == "p"
+
+
+def test_a_volume_not_made_for_the_project_is_refused(fake):
+    from zun.container.driver import docker_facts
+    driver, client = fake
+    client.api.local_images.add("busybox:latest")
+    volumes = _Volumes(client.api)
+    name = docker_facts.volume_name("p", "data")
+    volumes.known[name] = {"Name": name, "Labels": {}}
+    with pytest.raises(exception.RuntimeOperationFailed, match="not made by zun"):
+        driver.create(spec(volumes=[("data", "/a")]))
+    assert not [c for c in client.api.calls if c[0] == "create"]
+
+
+def test_anonymous_volumes_need_no_volume_call(fake):
+    driver, client = fake
+    client.api.local_images.add("busybox:latest")
+    driver.create(spec(volumes=[("", "/scratch")]))
+    assert [c[0] for c in client.api.calls] == ["create"]

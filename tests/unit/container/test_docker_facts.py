@@ -19,6 +19,8 @@ def spec(**kw):
 # --- create -------------------------------------------------------------------
 def test_minimal_spec():
     kwargs = facts.create_kwargs(spec())
+    for key in facts.hardening_kwargs():  # the same for every container: tested below
+        kwargs.pop(key)
     assert kwargs == {
         "image": "busybox:latest",
         "name": f"zun-{UUID}",
@@ -63,7 +65,7 @@ def test_creating_host_and_injected_files_reach_docker():
                                       binds=[("/var/lib/zun/mounts/u/0", "/data/f")]))
     assert kwargs["labels"][base.LABEL_HOST] == "compute-1"
     assert kwargs["volumes"] == {"/var/lib/zun/mounts/u/0": {"bind": "/data/f",
-                                                             "mode": "rw"}}
+                                                             "mode": "ro"}}
     got = facts.facts_from_inspect({"Id": "x", "State": {"Status": "running"},
                                     "Config": {"Labels": kwargs["labels"]}})
     assert got.host == "compute-1"
@@ -363,3 +365,197 @@ def test_health_status_event_is_ours():
         "Type": "container", "Action": "health_status: unhealthy",
         "Actor": {"ID": "abc", "Attributes": {base.LABEL_UUID: UUID}}, "time": 1})
     assert event.action == "health_status"
+
+
+# --- runtime hardening ([docker] options, the same for every container) ------------
+@pytest.fixture
+def docker_opts():
+    """Override [docker] options for one test; cleared afterwards."""
+    from zun.conf import CONF
+    changed: list[str] = []
+
+    def _set(**values):
+        for name, value in values.items():
+            CONF.set_override(name, value, group="docker")
+            changed.append(name)
+    yield _set
+    for name in changed:
+        CONF.clear_override(name, group="docker")
+
+
+def test_hardening_defaults_reach_every_create():
+    kwargs = facts.create_kwargs(spec())
+    assert kwargs["cap_drop"] == ["ALL"]
+    assert "NET_RAW" not in kwargs["cap_add"]
+    # Docker's default set minus NET_RAW, so common images keep working
+    assert set(kwargs["cap_add"]) == {
+        "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+        "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
+    assert kwargs["security_opt"] == ["no-new-privileges:true"]
+    assert kwargs["pids_limit"] == 1024
+    assert kwargs["log_config"] == {"type": "json-file",
+                                    "config": {"max-size": "10m", "max-file": "3"}}
+
+
+def test_hardening_options_can_be_loosened(docker_opts):
+    docker_opts(cap_drop=[], cap_add=[], no_new_privileges=False, pids_limit=0,
+                log_driver="")
+    assert facts.hardening_kwargs() == {}
+    kwargs = facts.create_kwargs(spec())
+    for key in ("cap_drop", "cap_add", "security_opt", "pids_limit", "log_config"):
+        assert key not in kwargs
+
+
+def test_hardening_options_are_read_at_each_create(docker_opts):
+    docker_opts(cap_drop=["NET_RAW"], cap_add=[], pids_limit=64, log_max_size="1m",
+                log_max_file=5)
+    kwargs = facts.create_kwargs(spec())
+    assert kwargs["cap_drop"] == ["NET_RAW"] and "cap_add" not in kwargs
+    assert kwargs["pids_limit"] == 64
+    assert kwargs["log_config"]["config"] == {"max-size": "1m", "max-file": "5"}
+
+
+@pytest.mark.parametrize("driver,config", [
+    ("local", {"max-size": "10m", "max-file": "3"}),
+    ("journald", {}),  # no rotation options: the engine would refuse them
+])
+def test_log_cap_only_for_drivers_that_rotate(docker_opts, driver, config):
+    docker_opts(log_driver=driver)
+    assert facts.hardening_kwargs()["log_config"] == {"type": driver, "config": config}
+
+
+def test_log_size_cap_can_be_turned_off(docker_opts):
+    docker_opts(log_max_size="")
+    assert facts.hardening_kwargs()["log_config"] == {"type": "json-file", "config": {}}
+
+
+@pytest.mark.parametrize("value", ["10M", "ten", "10 m", "-1m"])
+def test_log_max_size_is_validated_by_the_option(docker_opts, value):
+    with pytest.raises(ValueError):
+        docker_opts(log_max_size=value)
+
+
+def test_injected_files_can_be_made_writable(docker_opts):
+    docker_opts(injected_files_read_only=False)
+    kwargs = facts.create_kwargs(spec(binds=[("/h/0", "/data/f")]))
+    assert kwargs["volumes"] == {"/h/0": {"bind": "/data/f", "mode": "rw"}}
+
+
+def test_hardening_survives_the_sdk_argument_mapping():
+    """What the engine receives: HostConfig fields, injected files read-only."""
+    import docker.models.containers as sdk
+    kwargs = facts.create_kwargs(spec(binds=[("/h/0", "/data/f")]))
+    args = sdk._create_container_args(dict(kwargs, version="1.41", command=None))
+    host = args["host_config"]
+    assert host["CapDrop"] == ["ALL"] and "NET_RAW" not in host["CapAdd"]
+    assert host["SecurityOpt"] == ["no-new-privileges:true"]
+    assert host["PidsLimit"] == 1024
+    assert host["LogConfig"] == {"Type": "json-file",
+                                 "Config": {"max-size": "10m", "max-file": "3"}}
+    assert host["Binds"] == ["/h/0:/data/f:ro"]
+
+
+# --- volumes (issue 11) ----------------------------------------------------------
+def test_volume_names_are_scoped_by_project():
+    name = facts.volume_name("proj", "data")
+    assert name.startswith("zun-") and name.endswith("-data")
+    assert name == facts.volume_name("proj", "data")  # found again on retry
+    assert name != facts.volume_name("other", "data")
+    assert len(name) == len("zun-") + 12 + len("-data")
+
+
+def test_volume_labels_say_whose_and_which():
+    labels = facts.volume_labels("proj", "data")
+    assert labels == {facts.LABEL_VOLUME: "data", base.LABEL_PROJECT: "proj"}
+    assert facts.is_own_volume({"Labels": dict(labels, extra="x")}, labels)
+    assert not facts.is_own_volume({"Labels": None}, labels)
+    assert not facts.is_own_volume(
+        {"Labels": facts.volume_labels("other", "data")}, labels)
+
+
+def test_volumes_become_mounts_beside_the_injected_binds():
+    kwargs = facts.create_kwargs(spec(
+        volumes=[("data", "/data"), ("", "/scratch")],
+        binds=[("/var/lib/zun/mounts/u/0", "/etc/f")]))
+    assert kwargs["mounts"] == [
+        {"Type": "volume", "Target": "/data", "ReadOnly": False,
+         "Source": facts.volume_name("proj", "data")},
+        {"Type": "volume", "Target": "/scratch", "ReadOnly": False,
+         "VolumeOptions": {"Labels": {base.LABEL_UUID: UUID,
+                                      base.LABEL_PROJECT: "proj"}}}]
+    assert list(kwargs["volumes"]) == ["/var/lib/zun/mounts/u/0"]
+    assert "mounts" not in facts.create_kwargs(spec())
+
+
+def test_mounts_reach_the_host_config():
+    import docker.models.containers as sdk
+    args = dict(facts.create_kwargs(spec(volumes=[("data", "/data")])),
+                version="1.41", command=None)
+    host_config = sdk._create_container_args(args)["host_config"]
+    assert host_config["Mounts"][0]["Source"] == facts.volume_name("proj", "data")
+
+
+# --- exposed ports and addresses ---------------------------------------------
+def test_exposed_ports_are_published_on_the_configured_address():
+    from zun.conf import CONF
+    assert "ports" not in facts.create_kwargs(spec())
+    kwargs = facts.create_kwargs(spec(exposed_ports=[(53, "udp"), (8080, "tcp")]))
+    # None: the engine picks the host port
+    assert kwargs["ports"] == {"53/udp": ("127.0.0.1", None),
+                               "8080/tcp": ("127.0.0.1", None)}
+    CONF.set_override("publish_address", "192.0.2.7", group="docker")
+    try:
+        kwargs = facts.create_kwargs(spec(exposed_ports=[(80, "tcp")]))
+    finally:
+        CONF.clear_override("publish_address", group="docker")
+    assert kwargs["ports"] == {"80/tcp": ("192.0.2.7", None)}
+
+
+def test_published_ports_survive_the_sdk_argument_mapping():
+    import docker.models.containers as sdk
+    kwargs = facts.create_kwargs(spec(exposed_ports=[(8080, "tcp")]))
+    args = sdk._create_container_args(dict(kwargs, version="1.41"))
+    assert args["ports"] == [("8080", "tcp")]
+    assert args["host_config"]["PortBindings"] == {
+        "8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}]}
+
+
+def test_published_ports_from_inspect():
+    data = dict(INSPECT, NetworkSettings={
+        "Networks": {},
+        "Ports": {"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": "32768"}],
+                  "53/udp": [{"HostIp": "0.0.0.0", "HostPort": "32770"},
+                             {"HostIp": "::", "HostPort": "32770"}],
+                  "80/tcp": None,                       # exposed by the image only
+                  "81/tcp": [{"HostIp": "", "HostPort": ""}]}})
+    got = facts.facts_from_inspect(data)
+    assert got.published_ports == [
+        {"port": 53, "protocol": "udp", "host_ip": "0.0.0.0", "host_port": 32770},
+        {"port": 53, "protocol": "udp", "host_ip": "::", "host_port": 32770},
+        {"port": 8080, "protocol": "tcp", "host_ip": "127.0.0.1", "host_port": 32768},
+    ]
+
+
+def test_a_stopped_container_publishes_nothing():
+    data = dict(INSPECT, NetworkSettings={"Networks": {}, "Ports": {}})
+    assert facts.facts_from_inspect(data).published_ports == []
+    assert facts.facts_from_inspect({"Id": "x"}).published_ports == []
+
+
+def test_addresses_in_upstream_shape_with_the_subnet_cidr():
+    data = dict(INSPECT, NetworkSettings={"Networks": {
+        "zun-1a2b3c": {"IPAddress": "172.18.0.5", "IPPrefixLen": 16,
+                       "GlobalIPv6Address": "fd00:1::5", "GlobalIPv6PrefixLen": 64},
+        "bridge": {"IPAddress": "172.17.0.2", "IPPrefixLen": 0},
+        "created": {"IPAddress": "", "IPPrefixLen": 0}}})
+    got = facts.facts_from_inspect(data).addresses
+    assert got == {
+        "zun-1a2b3c": [
+            {"addr": "172.18.0.5", "version": 4, "port": None,
+             "subnet_id": "172.18.0.0/16", "preserve_on_delete": False},
+            {"addr": "fd00:1::5", "version": 6, "port": None,
+             "subnet_id": "fd00:1::/64", "preserve_on_delete": False}],
+        # no prefix length reported: the subnet is unknown
+        "bridge": [{"addr": "172.17.0.2", "version": 4, "port": None,
+                    "subnet_id": None, "preserve_on_delete": False}],
+    }

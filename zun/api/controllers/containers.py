@@ -19,6 +19,7 @@ from zun.api.controllers import container_actions
 from zun.api.schemas import containers as schemas
 from zun.api.schemas import validation
 from zun.api.views import containers as view
+from zun.api.views import networks as network_view
 from zun.common import actions, exception, policy, states
 from zun.conf import CONF
 from zun.db import api as db_api
@@ -264,6 +265,31 @@ class ContainersController(rest.RestController):
         container = _load(container_ident, "stats")
         return utils.compute_api().container_stats(ctx, container)
 
+    # --- networks ---------------------------------------------------------------
+    @pecan.expose("json")
+    def network_attach(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:
+        """Connect to a network of the container's project ('default' or its
+        name as network_list shows it); answered (200, the container with its
+        new addresses) once the runtime did it."""
+        ctx = utils.context()
+        network = _network_param()
+        container = _load(container_ident, "network_attach")
+        return _show(utils.compute_api().container_network_attach(ctx, container, network))
+
+    @pecan.expose("json")
+    def network_detach(self, container_ident: str, **kwargs: Any) -> webob.Response:
+        ctx = utils.context()
+        network = _network_param()
+        container = _load(container_ident, "network_detach")
+        utils.compute_api().container_network_detach(ctx, container, network)
+        return utils.empty_response(202)
+
+    @pecan.expose("json")
+    def network_list(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:
+        container = _load(container_ident, "network_list")
+        return {"networks": network_view.container_networks(
+            container, utils.api_version())}
+
 
 def _generic_handler(action: actions.Action) -> Any:
     """The handler of a generic action: its declared query parameters, read
@@ -300,6 +326,24 @@ for _row in actions.routed():
         setattr(ContainersController, _row.route, _generic_handler(_row))
 for _name, (_feature, _issue) in actions.NOT_YET_SERVED.items():
     setattr(ContainersController, _name, _not_yet_served(_name, _feature, _issue))
+
+
+def _network_param() -> str:
+    """``network`` of network_attach/detach; Neutron-only parameters refused."""
+    utils.check_query_keys(("network", "port", "fixed_ip"))
+    for neutron_only in ("port", "fixed_ip"):
+        value = utils.query_value(neutron_only)
+        if value not in (None, "", "None"):
+            raise validation.invalid_field(
+                neutron_only, value, "Neutron ports and fixed IPs are not available: "
+                "this deployment gives each project its own network; name it "
+                "with 'network'.")
+    network = utils.query_value("network")
+    if network in (None, "", "None"):
+        raise validation.invalid_field("network", reason="It is required.")
+    if not isinstance(network, str) or len(network) > 255:
+        raise validation.invalid_field("network", network, "It is not a network name.")
+    return network
 
 
 def _command_words(command: Any) -> list[str]:

@@ -24,7 +24,9 @@ RESOURCES: dict[str, str] = {
     "images": "images, registries, cp and commit",
     "registries": "images, registries, cp and commit",
     "capsules": "capsules",
-    "networks": "networks",
+    # upstream's networks wrap Neutron networks (admin, kuryr)
+    "networks": "it needs Neutron; each project has its own network on every "
+                "host instead, made on first use: docs/networking.rst",
 }
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import copy
 import functools
+import posixpath
+import re
 from typing import Any, TypeVar
 
 from zun.api import utils, versions
@@ -60,7 +62,17 @@ _CREATE_FIELDS: dict[str, dict[str, Any]] = {
     "image_pull_policy": {"type": "string",
                           "enum": ["never", "always", "ifnotpresent"]},
     "security_groups": _STRINGS,
-    "nets": {"type": "array", "items": {"type": "object"}},
+    # zunclient's --net network=N[,v4-fixed-ip=..,v6-fixed-ip=..,port=..]
+    "nets": {"type": "array", "maxItems": 1, "items": {
+        "type": "object",
+        "properties": {
+            "network": {"type": "string", "minLength": 1, "maxLength": 255},
+            "v4-fixed-ip": {"type": "string"},
+            "v6-fixed-ip": {"type": "string"},
+            "port": {"type": "string"},
+            "preserve_on_delete": {"type": "boolean"},
+        },
+        "additionalProperties": False}},
     "mounts": {"type": "array", "items": {
         "type": "object",
         "properties": {
@@ -98,9 +110,9 @@ _CREATE_FIELDS: dict[str, dict[str, Any]] = {
         },
         "additionalProperties": False,
     },
-    "exposed_ports": {"type": "object",
-                      "propertyNames": {"pattern": r"^[0-9]+(/(tcp|udp|sctp))?$"},
-                      "additionalProperties": {"type": "object"}},
+    # {"<port>[/<protocol>]": {}}, as zunclient's --expose-port sends it;
+    # keys and count are checked by _exposed_ports, with clearer words
+    "exposed_ports": {"type": "object", "additionalProperties": {"type": "object"}},
     "cpu_policy": {"type": "string", "enum": ["shared", "dedicated"]},
     "registry": {"type": "string"},
     "host": {"type": "string", "minLength": 1, "maxLength": 255},
@@ -181,6 +193,8 @@ def parse_create(body: dict[str, Any], version: versions.Version) -> dict[str, A
     values.setdefault("image_driver", "docker")
     if "healthcheck" in body:
         values["healthcheck"] = _healthcheck(body["healthcheck"])
+    if body.get("exposed_ports"):
+        values["exposed_ports"] = _exposed_ports(body["exposed_ports"])
     return values
 
 
@@ -195,15 +209,33 @@ def parse_update(body: dict[str, Any]) -> dict[str, Any]:
     return patch
 
 
+# The one network each project has on every host (docs/networking.rst).
+PROJECT_NETWORK = "default"
+
+
+def _check_net(field: str, net: dict[str, Any]) -> None:
+    """A requested network: the project's own; Neutron's ports and fixed IPs
+    are refused, naming why."""
+    for neutron_only in ("port", "v4-fixed-ip", "v6-fixed-ip"):
+        if net.get(neutron_only):
+            raise validation.invalid_field(
+                "%s.%s" % (field, neutron_only), net[neutron_only],
+                "Neutron ports and fixed IPs are not available: each project "
+                "has its own network, '%s'." % PROJECT_NETWORK)
+    if net.get("network", PROJECT_NETWORK) != PROJECT_NETWORK:
+        raise validation.invalid_field(
+            "%s.network" % field, net["network"],
+            "Each project has one network, '%s', which every container of the "
+            "project joins; name it or leave 'nets' empty." % PROJECT_NETWORK)
+
+
 def _check_unsupported(body: dict[str, Any]) -> None:
     """Refuse, clearly, what this deployment cannot provide."""
     if body.get("image_driver") == "glance":
         raise validation.invalid_field(
             "image_driver", "glance", "image driver glance is not supported; use 'docker'.")
-    if body.get("nets"):
-        raise validation.invalid_field(
-            "nets", reason="networks are not supported by this deployment; "
-                           "send an empty list.")
+    for index, net in enumerate(body.get("nets") or []):
+        _check_net("nets[%d]" % index, net)
     if "registry" in body:
         raise validation.invalid_field(
             "registry", body["registry"],
@@ -215,17 +247,18 @@ def _check_unsupported(body: dict[str, Any]) -> None:
             "cpu_policy", "dedicated", "cpu_policy 'dedicated' needs cpu "
             "pinning, which no compute host of this deployment offers (every "
             "host reports enable_cpu_pinning false); use 'shared'.")
-    if body.get("exposed_ports"):
-        raise validation.invalid_field(
-            "exposed_ports", body["exposed_ports"], "exposed ports need "
-            "per-project networks with security groups, which this deployment "
-            "does not provide yet; send an empty object or leave it out.")
+    # Upstream makes exposed_ports and security_groups exclusive because
+    # exposing ports creates a Neutron group of its own. Here "default" asks
+    # for nothing (see DEFAULT_SECURITY_GROUP), so it goes with exposed_ports:
+    # Heat and tempest send it on every create.
     groups = body.get("security_groups") or []
     if any(group != DEFAULT_SECURITY_GROUP for group in groups):
         raise validation.invalid_field(
-            "security_groups", groups, "security groups need per-project "
-            "networks, which this deployment does not provide yet; send an "
-            "empty list, ['%s'] or leave it out." % DEFAULT_SECURITY_GROUP)
+            "security_groups", groups, "security groups need Neutron, which "
+            "this deployment does not use: each project's containers share a "
+            "network of their own, and exposed_ports opens ports to the "
+            "outside. Send an empty list, ['%s'] or leave it out."
+            % DEFAULT_SECURITY_GROUP)
 
 
 def _healthcheck(check: dict[str, Any]) -> dict[str, Any] | None:
@@ -253,37 +286,82 @@ def _healthcheck(check: dict[str, Any]) -> dict[str, Any] | None:
 
 # An injected file travels in the DB row and the RPC message: keep it small.
 MAX_INJECTED_BYTES = 1024 * 1024
+# Docker's own volume-name rule. The runtime name adds a project prefix
+# (zun-<12 hex>-, see the Docker driver), so the user's part stays well
+# below the 255 bytes a volume directory name may have.
+VOLUME_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+MAX_VOLUME_NAME = 128
+_SIZE_REFUSED = (
+    "volume sizes cannot be enforced by this deployment: volumes are local "
+    "to the compute host, whose filesystem has no per-volume quota; leave "
+    "size out.")
 
 
 def _mounts(mounts: list[dict[str, Any]],
             version: versions.Version) -> list[dict[str, str]]:
-    """Bind mounts of injected files: ``source`` is the file content.
+    """The stored form of the requested mounts, one entry per mount.
 
-    Volume mounts need a block-storage service (Cinder), which this
-    deployment does not have: they are refused, clearly.
+    ``bind`` injects a file (``source`` is its content): a tenant never names
+    a host path. ``volume`` (the default type) mounts a local volume of the
+    caller's project named by ``source``, made on first use; no ``source``
+    asks for an anonymous volume that lives and dies with the container.
+    ``size`` is refused: no host of this deployment can enforce it.
     """
     out = []
     total = 0
+    volumes = 0
+    destinations: set[str] = set()
     for index, mount in enumerate(mounts):
         field = "mounts[%d]" % index
         if "type" in mount and version < versions.MOUNT_TYPE:
             raise exception.InvalidParamInVersion(
                 param="%s.type" % field, version=version,
                 min_version=versions.MOUNT_TYPE)
-        if mount.get("type", "volume") != "bind":
-            raise validation.invalid_field(
-                field, reason="volume mounts need a block storage service, which "
-                              "this deployment does not provide; use type 'bind' "
-                              "to inject a file.")
+        if mount.get("size") not in (None, ""):
+            raise validation.invalid_field("%s.size" % field, mount["size"],
+                                           _SIZE_REFUSED)
+        destination = _destination(field, mount["destination"], destinations)
+        if mount.get("type", "volume") == "volume":
+            volumes += 1
+            if volumes > CONF.compute.max_volumes_per_container:
+                raise validation.invalid_field(
+                    "mounts", reason="A container may mount at most %d volumes."
+                    % CONF.compute.max_volumes_per_container)
+            out.append({"type": "volume", "destination": destination,
+                        "name": _volume_name(field, mount.get("source") or "")})
+            continue
         content = _mount_content(field, mount.get("source", ""), version)
         total += len(content)
         if total > MAX_INJECTED_BYTES:
             raise validation.invalid_field(
                 "mounts", "...", "Injected files may hold at most %d bytes "
                 "in total." % MAX_INJECTED_BYTES)
-        out.append({"type": "bind", "destination": mount["destination"],
+        out.append({"type": "bind", "destination": destination,
                     "content": base64.b64encode(content).decode("ascii")})
     return out
+
+
+def _destination(field: str, value: str, seen: set[str]) -> str:
+    """The normalised mount point; '/' and a second mount at one path are 400."""
+    path = "/" + posixpath.normpath(value).lstrip("/")
+    if path == "/":
+        raise validation.invalid_field("%s.destination" % field, value,
+                                       "A mount cannot replace the root directory.")
+    if path in seen:
+        raise validation.invalid_field("%s.destination" % field, value,
+                                       "Another mount already uses this path.")
+    seen.add(path)
+    return path
+
+
+def _volume_name(field: str, name: str) -> str:
+    """The user's volume name ('' for anonymous), checked as Docker would."""
+    if name and (len(name) > MAX_VOLUME_NAME or not VOLUME_NAME_PATTERN.match(name)):
+        raise validation.invalid_field(
+            "%s.source" % field, name[:40], "A volume name has 1 to %d characters "
+            "among letters, digits, '_', '.' and '-', and starts with a letter "
+            "or digit." % MAX_VOLUME_NAME)
+    return name
 
 
 def _mount_content(field: str, source: str, version: versions.Version) -> bytes:
@@ -331,3 +409,46 @@ def _restart_policy(policy: dict[str, Any]) -> dict[str, Any]:
             "restart_policy.MaximumRetryCount", policy["MaximumRetryCount"],
             "A retry count is only allowed with the 'on-failure' policy.")
     return {"Name": name, "MaximumRetryCount": count}
+
+
+PORT_PROTOCOLS = ("tcp", "udp")
+_PORT_KEY = re.compile(r"^([0-9]{1,5})(?:/([A-Za-z]+))?$")
+
+
+def _exposed_ports(ports: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{"<port>/<protocol>": {}}``: each key checked and spelled in full.
+
+    The protocol defaults to tcp, as upstream's and Docker's do; the host
+    side (address and port) is the deployment's and the engine's choice
+    ([docker] publish_address), so a value carries nothing. The count is
+    bounded because each exposed port takes a host port.
+    """
+    limit = CONF.docker.max_exposed_ports
+    if len(ports) > limit:
+        raise validation.invalid_field(
+            "exposed_ports", "%d ports" % len(ports),
+            "A container may expose at most %d ports." % limit)
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in ports.items():
+        field = "exposed_ports.%s" % key
+        match = _PORT_KEY.match(key)
+        if match is None:
+            raise validation.invalid_field(
+                field, key, "A port is written <port>[/<protocol>], e.g. 80 or "
+                "53/udp.")
+        number, protocol = int(match.group(1)), (match.group(2) or "tcp").lower()
+        if not 1 <= number <= 65535:
+            raise validation.invalid_field(
+                field, key, "The port must be between 1 and 65535.")
+        if protocol not in PORT_PROTOCOLS:
+            raise validation.invalid_field(
+                field, key, "The protocol must be one of: %s." % ", ".join(PORT_PROTOCOLS))
+        if value:
+            raise validation.invalid_field(
+                field, value, "The value is an empty object: the host address "
+                "is the deployment's and the host port is chosen at start.")
+        name = "%d/%s" % (number, protocol)
+        if name in out:
+            raise validation.invalid_field(field, key, "The port %s is given twice." % name)
+        out[name] = {}
+    return out

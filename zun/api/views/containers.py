@@ -1,7 +1,9 @@
 """The container as clients see it (zunclient prints every key).
 
-The field set is upstream's; fields newer than the request's microversion
-are left out, and placement/runtime details are shown only to callers the
+The field set is upstream's plus ``published_ports`` (where the exposed
+ports are reachable: ``[{"port", "protocol", "host_ip", "host_port"}]``,
+empty while the container is not running); fields newer than the request's
+microversion are left out, and placement/runtime details are shown only to callers the
 ``container:get_one:<field>`` policies allow.
 """
 from __future__ import annotations
@@ -17,11 +19,12 @@ from zun.db import models
 FIELDS = (
     "uuid", "links", "name", "image", "command", "status", "status_reason",
     "status_detail", "task_state", "cpu", "memory", "environment", "workdir",
-    "ports", "hostname", "labels", "addresses", "image_pull_policy", "host",
+    "ports", "published_ports", "hostname", "labels", "addresses",
+    "image_pull_policy", "host",
     "restart_policy", "interactive", "tty", "image_driver", "security_groups",
     "auto_remove", "runtime", "disk", "auto_heal", "privileged", "healthcheck",
     "cpu_policy", "registry_id", "entrypoint", "user_id", "project_id",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "mounts",
 )
 
 ADMIN_FIELDS = ("host", "runtime", "privileged", "image_pull_policy")
@@ -70,5 +73,22 @@ def format_container(container: models.Container, base_url: str,
             value = str(value)
         elif field == "cpu" and value is not None:
             value = float(value)
+        elif field == "published_ports":
+            value = list(value or [])
+        elif field == "mounts":
+            value = public_mounts(value)
         body[field] = iso(value)
     return body
+
+
+def public_mounts(mounts: list[dict[str, Any]] | None) -> list[dict[str, str]]:
+    """What the user asked to mount, in the request's words.
+
+    A volume's source is the name its project knows it by ("" when
+    anonymous), never the runtime's name or a host path; an injected file's
+    content is not echoed back (it may be a secret, and up to a MiB).
+    """
+    return [{"type": mount.get("type", "bind"),
+             "source": (mount.get("name") or "") if mount.get("type") == "volume" else "",
+             "destination": mount["destination"]}
+            for mount in mounts or []]

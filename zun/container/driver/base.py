@@ -57,11 +57,11 @@ import dataclasses
 import threading
 from typing import Any, Iterator
 
-# Capability names a driver may declare, derived from the action registry
-# (each action names the capability it needs) plus the agent's own needs
-# ("events"); re-exported here for drivers.
+# Capability names a runtime driver may declare, derived from the action
+# registry (each action names the capability it needs) plus the agent's own
+# needs ("events"), less what network drivers offer.
 from zun.common import states as _states  # noqa: E402
-from zun.common.actions import ALL_CAPABILITIES  # noqa: E402,F401
+from zun.common.actions import RUNTIME_CAPABILITIES as ALL_CAPABILITIES  # noqa: E402,F401
 
 #: The neutral runtime states a driver reports: the runtime-state column of
 #: zun.common.states.RUNTIME_TO_STATUS, plus "unknown" for a state the
@@ -97,13 +97,27 @@ class ContainerSpec:
     tty: bool = False
     image_pull_policy: str | None = None  # "always" | "ifnotpresent" | "never"
     # (host path, container path): files the compute agent has written for
-    # this container, bind-mounted read-write
+    # this container, bind-mounted read-only unless the driver's configuration
+    # says otherwise (docker: [docker] injected_files_read_only)
     binds: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    # (volume name as the user gave it, container path); "" names an
+    # anonymous volume, removed with the container. Named volumes belong to
+    # ``project_id``: the driver keeps each project's names apart on the
+    # runtime, makes a missing one before the container, and never removes
+    # it (it is the user's data).
+    volumes: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     # the runtime's OCI runtime by name (e.g. "runc"); None: its default
     runtime: str | None = None
     # {"test": shell string | argv list (optional: the image's own probe),
     #  "interval"/"timeout": seconds, "retries": n}; None: the image's own
     healthcheck: dict[str, Any] | None = None
+    # (container port, "tcp" | "udp"): published on the host at the driver's
+    # configured address, each on a host port the runtime picks at start
+    exposed_ports: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+    # runtime network names to join (the first at create, instead of the
+    # runtime's default network); empty: the runtime's default network.
+    # The compute manager sets the project's network (zun.network).
+    networks: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -125,8 +139,16 @@ class RuntimeFacts:
     restart_count: int = 0
     error: str | None = None
     pid: int | None = None
+    # {network name: [{"addr", "version", "port", "subnet_id",
+    #  "preserve_on_delete"}]}: upstream's shape (see the driver for what
+    # port and subnet_id hold without Neutron)
     addresses: dict[str, list[dict[str, Any]]] = dataclasses.field(default_factory=dict)
+    # the container's exposed ports (requested or declared by the image)
     ports: list[int] = dataclasses.field(default_factory=list)
+    # where the running container's ports are reachable from outside, sorted:
+    # [{"port": 80, "protocol": "tcp", "host_ip": "127.0.0.1",
+    #   "host_port": 32768}]; empty while it is not running
+    published_ports: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     project_id: str | None = None
     host: str | None = None
     # False for a cheap listing's summary: container_id, uuid, host,
@@ -177,12 +199,16 @@ class ContainerDriver(abc.ABC):
         LABEL_UUID, LABEL_PROJECT and (when ``spec.host`` is set) LABEL_HOST.
         The spec has been validated by the API (restart policy, image pull
         policy, limits); the driver trusts it and does not check it again.
+        Each named volume of ``spec.volumes`` is found (by its project-scoped
+        name and labels) or made first, idempotently; it outlives the
+        container. Anonymous volumes are removed by :meth:`delete`.
 
         Raises ImageNotFound (400) with a readable reason when the image is
         missing and cannot be pulled (or ``image_pull_policy`` is "never"),
         ContainerAlreadyExists (409) when a container of this uuid already
         exists (find it with :meth:`list_containers`), Invalid (400) for a
-        setting the runtime rejects.
+        setting the runtime rejects, RuntimeOperationFailed (409) when a
+        volume of the scoped name exists but is not the project's.
 
         Not idempotent: each successful call makes a new container.
         Returns facts of the new container in state "created" (they may be

@@ -140,9 +140,11 @@ class DockerDriver(base.ContainerDriver):
         """One engine call in the common case (image present, policy not 'always').
 
         The image is looked for only when the create says it is missing, and
-        no inspect follows: a created container's facts are known.
+        no inspect follows: a created container's facts are known. Named
+        volumes are found or made first (one inspect each).
         """
         kwargs = docker_facts.create_kwargs(spec)
+        self._ensure_volumes(spec)
         image = kwargs["image"]
         policy = docker_facts.pull_policy(spec.image_pull_policy)
         if policy == "always":
@@ -156,7 +158,33 @@ class DockerDriver(base.ContainerDriver):
             created = self._create(kwargs)
         return base.RuntimeFacts(container_id=created["Id"], uuid=spec.uuid,
                                  state="created", project_id=spec.project_id,
-                                 host=spec.host)
+                                 host=spec.host,
+                                 ports=sorted({port for port, _ in spec.exposed_ports}))
+
+    def _ensure_volumes(self, spec: base.ContainerSpec) -> None:
+        """Find or make each named volume of the spec, labelled as its project's.
+
+        Idempotent (a retried create finds what the first one made; two
+        concurrent makes of one name get the same volume). A volume of the
+        scoped name without the project's labels was made outside zun: it
+        is refused rather than handed to the tenant.
+        """
+        for name in sorted({name for name, _ in spec.volumes if name}):
+            runtime_name = docker_facts.volume_name(spec.project_id, name)
+            labels = docker_facts.volume_labels(spec.project_id, name)
+            with self._errors():
+                try:
+                    volume = self._api.inspect_volume(runtime_name)
+                except docker.errors.NotFound:
+                    LOG.info("Creating volume %s (%r of project %s)",
+                             runtime_name, name, spec.project_id)
+                    volume = self._api.create_volume(
+                        name=runtime_name, driver="local", labels=labels)
+            if not docker_facts.is_own_volume(volume, labels):
+                raise exception.RuntimeOperationFailed(
+                    reason=f"volume {runtime_name} exists on this host but was "
+                           f"not made by zun for this project; an operator "
+                           f"must rename or remove it")
 
     def _create(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         # The SDK's high-level create would inspect the new container again;

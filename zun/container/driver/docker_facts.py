@@ -7,9 +7,12 @@ data between these functions and the SDK.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import ipaddress
 import re
 from typing import Any
 
+from zun.conf import CONF
 from zun.container.driver import base
 
 NAME_PREFIX = "zun-"
@@ -24,6 +27,54 @@ _FRACTION = re.compile(r"(\.\d{1,6})\d*")
 def container_name(uuid: str) -> str:
     """The runtime name: lets an operator map `docker ps` back to zun."""
     return NAME_PREFIX + uuid
+
+
+# Labels of the volumes zun makes: whose (LABEL_PROJECT) and, for a named
+# one, the name its project knows it by (anonymous ones carry LABEL_UUID).
+LABEL_VOLUME = "zun.volume"
+
+
+def volume_name(project_id: str | None, name: str) -> str:
+    """The runtime name of a project's named volume.
+
+    A digest of the project keeps two projects' "data" apart on a shared
+    engine (and bounds the length; the API bounds the user's part).
+    """
+    digest = hashlib.sha1((project_id or "").encode("utf-8")).hexdigest()[:12]
+    return "%s%s-%s" % (NAME_PREFIX, digest, name)
+
+
+def volume_labels(project_id: str | None, name: str) -> dict[str, str]:
+    """The labels a project's named volume is made with and found by."""
+    return {LABEL_VOLUME: name, base.LABEL_PROJECT: project_id or ""}
+
+
+def is_own_volume(volume: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Whether an inspected volume carries ``labels`` (it is that project's)."""
+    found = volume.get("Labels") or {}
+    return all(found.get(key) == value for key, value in labels.items())
+
+
+def volume_kwargs(spec: base.ContainerSpec) -> dict[str, Any]:
+    """``mounts`` for the spec's volumes (Docker's Mounts API, not Binds).
+
+    Named volumes already exist (the driver makes them first); an anonymous
+    one has no source, so the engine makes it, labelled with the container
+    and project, and removes it with the container (``v=True``).
+    """
+    if not spec.volumes:
+        return {}
+    mounts = []
+    for name, destination in spec.volumes:
+        mount: dict[str, Any] = {"Type": "volume", "Target": destination,
+                                 "ReadOnly": False}
+        if name:
+            mount["Source"] = volume_name(spec.project_id, name)
+        else:
+            mount["VolumeOptions"] = {"Labels": {
+                base.LABEL_UUID: spec.uuid, base.LABEL_PROJECT: spec.project_id or ""}}
+        mounts.append(mount)
+    return {"mounts": mounts}
 
 
 def normalize_image(ref: str) -> str:
@@ -133,14 +184,82 @@ def create_kwargs(spec: base.ContainerSpec) -> dict[str, Any]:
         "hostname": spec.hostname or None,
         "nano_cpus": nano_cpus(spec.cpu),
         "restart_policy": restart_policy(spec.restart_policy),
-        "volumes": ({host: {"bind": dest, "mode": "rw"} for host, dest in spec.binds}
+        "volumes": ({host: {"bind": dest, "mode": injected_mode()} for host, dest in spec.binds}
                     if spec.binds else None),
         "runtime": spec.runtime or None,
         "healthcheck": healthcheck(spec.healthcheck),
     }
     kwargs.update({k: v for k, v in optional.items() if v is not None})
     kwargs.update(memory_limits(spec.memory_mib))
+    kwargs.update(published_ports_kwargs(spec))
+    kwargs.update(hardening_kwargs())
+    kwargs.update(volume_kwargs(spec))
+    kwargs.update(network_kwargs(spec))
     return kwargs
+
+
+def network_kwargs(spec: base.ContainerSpec) -> dict[str, Any]:
+    """The network the container joins at create, instead of Docker's default bridge.
+
+    The SDK's ``network`` sets the network mode and the only endpoint, so
+    the container is on that network alone. Docker API 1.41 joins one
+    network at create; further ``spec.networks`` are connected after create
+    (not yet done: the compute manager gives one, the project's).
+    """
+    return {"network": spec.networks[0]} if spec.networks else {}
+
+
+# Log drivers that rotate on max-size / max-file; others refuse those options.
+ROTATING_LOG_DRIVERS = ("json-file", "local")
+NO_NEW_PRIVILEGES = "no-new-privileges:true"
+
+
+def hardening_kwargs() -> dict[str, Any]:
+    """The [docker] hardening options as create arguments.
+
+    Deployment policy, not request data: the same for every container, so a
+    tenant cannot opt out (privileged mode stays a policy-guarded field).
+    Read at each create, so a changed option applies to the next container.
+    """
+    opts = CONF.docker
+    out: dict[str, Any] = {}
+    if opts.cap_drop:
+        out["cap_drop"] = list(opts.cap_drop)
+    if opts.cap_add:
+        out["cap_add"] = list(opts.cap_add)
+    if opts.no_new_privileges:
+        out["security_opt"] = [NO_NEW_PRIVILEGES]
+    if opts.pids_limit:
+        out["pids_limit"] = int(opts.pids_limit)
+    if opts.log_driver:
+        config: dict[str, str] = {}
+        if opts.log_driver in ROTATING_LOG_DRIVERS and opts.log_max_size:
+            config = {"max-size": opts.log_max_size, "max-file": str(opts.log_max_file)}
+        out["log_config"] = {"type": opts.log_driver, "config": config}
+    return out
+
+
+def injected_mode() -> str:
+    """Docker's bind mode for injected files: read-only unless configured not to be.
+
+    A file the container cannot rewrite stays what the request injected
+    (and what a rebuild injects again).
+    """
+    return "ro" if CONF.docker.injected_files_read_only else "rw"
+
+
+def published_ports_kwargs(spec: base.ContainerSpec) -> dict[str, Any]:
+    """Publish each exposed port on ``[docker] publish_address``.
+
+    The host port is left to the engine (None): it picks a free one at each
+    start, so two containers never collide and a restart may move it; the
+    facts report where it is (``published_ports``).
+    """
+    if not spec.exposed_ports:
+        return {}
+    address = CONF.docker.publish_address
+    return {"ports": {"%d/%s" % (port, protocol): (address, None)
+                      for port, protocol in spec.exposed_ports}}
 
 
 def update_body(cpu: float | None, memory_mib: int | None) -> dict[str, Any]:
@@ -181,18 +300,63 @@ def iso_time(value: str | None) -> str | None:
     return when.astimezone(datetime.timezone.utc).isoformat()
 
 
+_ADDRESS_KEYS = (("IPAddress", "IPPrefixLen", 4),
+                 ("GlobalIPv6Address", "GlobalIPv6PrefixLen", 6))
+
+
 def _addresses(networks: dict[str, Any] | None) -> dict[str, list[dict[str, Any]]]:
+    """Upstream's ``addresses`` from inspect's NetworkSettings.Networks.
+
+    Keyed by the Docker network's name (upstream: the Neutron network id).
+    Without Neutron there is no port, so ``port`` is None; ``subnet_id``
+    holds the subnet's CIDR (from the endpoint's address and prefix length),
+    the nearest thing to a subnet a bare engine has, or None if unknown.
+    ``preserve_on_delete`` is False: nothing outlives the container.
+    """
     out: dict[str, list[dict[str, Any]]] = {}
     for net_name, net in (networks or {}).items():
         entries = []
-        for key, version in (("IPAddress", 4), ("GlobalIPv6Address", 6)):
-            addr = (net or {}).get(key)
+        for addr_key, prefix_key, version in _ADDRESS_KEYS:
+            addr = (net or {}).get(addr_key)
             if addr:
                 entries.append({"addr": addr, "version": version, "port": None,
-                                "subnet_id": None, "preserve_on_delete": False})
+                                "subnet_id": _subnet(addr, (net or {}).get(prefix_key)),
+                                "preserve_on_delete": False})
         if entries:
             out[net_name] = entries
     return out
+
+
+def _subnet(addr: str, prefix_len: Any) -> str | None:
+    """The CIDR of ``addr``'s subnet, e.g. 172.18.0.0/16; None if unknown."""
+    if not prefix_len:
+        return None
+    try:
+        return str(ipaddress.ip_interface("%s/%s" % (addr, int(prefix_len))).network)
+    except (TypeError, ValueError):
+        return None
+
+
+def _published_ports(bindings: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Host bindings from inspect's NetworkSettings.Ports, one entry each.
+
+    A port the image exposes but nobody published maps to null and is left
+    out; a stopped container has no bindings at all.
+    """
+    out = []
+    for key, hosts in (bindings or {}).items():
+        number, _, protocol = str(key).partition("/")
+        if not number.isdigit():
+            continue
+        for host in hosts or []:
+            host_port = str((host or {}).get("HostPort") or "")
+            if not host_port.isdigit():
+                continue
+            out.append({"port": int(number), "protocol": protocol or "tcp",
+                        "host_ip": host.get("HostIp") or None,
+                        "host_port": int(host_port)})
+    return sorted(out, key=lambda p: (p["port"], p["protocol"], p["host_ip"] or "",
+                                      p["host_port"]))
 
 
 def _ports(exposed: dict[str, Any] | None) -> list[int]:
@@ -267,6 +431,7 @@ def facts_from_inspect(data: dict[str, Any]) -> base.RuntimeFacts:
         pid=state.get("Pid") or None,
         addresses=_addresses(networks),
         ports=_ports(config.get("ExposedPorts")),
+        published_ports=_published_ports((data.get("NetworkSettings") or {}).get("Ports")),
         project_id=labels.get(base.LABEL_PROJECT) or None,
         host=labels.get(base.LABEL_HOST) or None,
         health=_health((state.get("Health") or {}).get("Status")),
