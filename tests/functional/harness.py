@@ -247,13 +247,26 @@ class ZunProcesses:
                 client.containers.get("zun-%s" % uuid).remove(force=True)
             except docker.errors.NotFound:
                 pass
-        for leftover in client.containers.list(
-                all=True, filters={"label": "zun.host=%s" % self.host}):
-            try:
-                leftover.remove(force=True)
-            except docker.errors.NotFound:
-                pass
+        remove_host_leftovers(client, self.host)
         client.close()
+
+
+def remove_host_leftovers(client: Any, host: str) -> None:
+    """Remove the containers, then the project networks, labelled with a
+    deployment's host (the agent keeps networks for [network] release_after
+    after their last container, and a stopped agent sweeps nothing)."""
+    import docker
+    label = {"label": "zun.host=%s" % host}
+    for leftover in client.containers.list(all=True, filters=label):
+        try:
+            leftover.remove(force=True)
+        except docker.errors.NotFound:
+            pass
+    for net in client.networks.list(filters=label):
+        try:
+            net.remove()
+        except docker.errors.NotFound:
+            pass
 
 
 class ApiClient:
@@ -509,13 +522,7 @@ class ZunTopology:
         for host, url in self.engines.items():
             try:
                 client = docker.DockerClient(base_url=url)
-                leftovers = client.containers.list(
-                    all=True, filters={"label": "zun.host=%s" % host})
+                remove_host_leftovers(client, host)
             except (docker.errors.DockerException, requests.RequestException):
                 continue  # a private engine already stopped took its containers along
-            for leftover in leftovers:
-                try:
-                    leftover.remove(force=True)
-                except docker.errors.NotFound:
-                    pass
             client.close()

@@ -27,7 +27,8 @@ LISTEN = ["sh", "-c", "trap 'exit 0' TERM; nc -ll -p 8080 -e echo hi & wait"]
 
 @pytest.fixture(scope="module")
 def deployment(request, docker_client):
-    zun = harness.ZunProcesses(mode="all", extra_conf="[compute]\norphan_grace = 0\n")
+    zun = harness.ZunProcesses(mode="all", extra_conf="[compute]\norphan_grace = 0\n"
+                                                      "[network]\nrelease_after = 0\n")
     zun.conf_file.write_text(zun.conf_file.read_text().replace(
         "sync_interval = 5", "sync_interval = 2"))
     zun.start()

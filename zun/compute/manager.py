@@ -280,7 +280,7 @@ class Manager:
             except Exception as exc:  # noqa: BLE001
                 self._fail(context, row, task, exc, "delete container")
                 return
-            self._forget(context, uuid, row.project_id)
+            self._forget(context, uuid)
 
     def _remove_runtime(self, container_id: str | None, graceful: bool = False) -> None:
         if not container_id:
@@ -290,11 +290,12 @@ class Manager:
                 self.driver.stop(container_id)
         self.driver.delete(container_id, force=True)
 
-    def _forget(self, context: RequestContext, uuid: str, project_id: str | None) -> None:
+    def _forget(self, context: RequestContext, uuid: str) -> None:
+        # The project's network stays: the reconcile removes it once it has
+        # been unused for [network] release_after (no network call here).
         mounts.remove(uuid)
         with contextlib.suppress(exception.NotFound):
             db_api.container_destroy(context, uuid)
-        sync_mod.release_network(self.network, project_id)  # if it was the last
 
     # --- calls -------------------------------------------------------------
     def container_update(self, context: RequestContext, uuid: str,

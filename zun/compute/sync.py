@@ -35,22 +35,6 @@ HEAL_MEMORY_SECONDS = 30.0
 _EXEC_PREFIX = "exec_"
 
 
-def release_network(network: network_base.NetworkDriver | None,
-                    project_id: str | None) -> None:
-    """Give back the project's network of this host if its last container is gone.
-
-    Cheap when containers remain (the driver removes only an unused
-    network); a failure is logged, never raised: the container is gone
-    either way, and the reconcile's network sweep retries.
-    """
-    if network is None or not project_id:
-        return
-    try:
-        network.release_project_network(project_id)
-    except exception.ZunException as exc:
-        LOG.warning("Could not release the network of project %s: %s", project_id, exc)
-
-
 def _parse_time(value: str | None) -> datetime.datetime | None:
     if not value:
         return None
@@ -265,12 +249,12 @@ class StateSync:
 
     def _sweep_networks(self, network: network_base.NetworkDriver,
                         rows: list[models.Container]) -> dict[str, int]:
-        """Project networks of this host: report the vanished, remove orphans.
+        """Project networks of this host: report the vanished, remove the unused.
 
-        An orphan network names no container and its project has no row on
-        this host (e.g. its last delete happened while the agent was down,
-        or the release failed); it is removed once it outlived
-        ``[compute] orphan_grace``, as orphan containers are. A project
+        An unused network names no container and its project has no row on
+        this host (its last container was deleted, or the agent was down
+        then); it is removed once it stayed unused for ``[network]
+        release_after`` (deletes never wait for it). A project
         network removed from outside while the project has containers here
         is reported once: its containers stay as the runtime reports them,
         and the project's next create makes the network again.
@@ -303,7 +287,7 @@ class StateSync:
                 LOG.warning("Network %s of project %s has no container and no "
                             "row on host %s", net.name, net.project_id, self.host)
             if (CONF.compute.remove_orphans and net.project_id
-                    and now - seen[net.network_id] >= CONF.compute.orphan_grace):
+                    and now - seen[net.network_id] >= CONF.network.release_after):
                 try:
                     gone = network.release_project_network(net.project_id)
                 except exception.ZunException as exc:
@@ -342,7 +326,6 @@ class StateSync:
                 if row.auto_remove:
                     db_api.container_destroy(ctx, row.uuid, expected=expected)
                     LOG.info("Container %s (auto_remove) is gone; row removed", row.uuid)
-                    release_network(self.network, row.project_id)
                     return True
                 if (row.auto_heal and self.heal is not None
                         and self.heal(row, self._was_running(row))):

@@ -34,6 +34,13 @@ opts = [
                     "15 characters in all). The host guard matches every zun "
                     "bridge by it (iptables '-i <prefix>+'), so no other "
                     "interface of the host may start with it."),
+    cfg.IntOpt("release_after", default=60, min=0,
+               help="Seconds a project network with no container left on this "
+                    "host is kept before the reconcile removes it. Deletes "
+                    "never wait for the network, and a project that runs and "
+                    "deletes containers in turn does not pay for a new network "
+                    "each time. 0: removed at the first reconcile after its "
+                    "last container."),
 ]
 
 
