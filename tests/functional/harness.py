@@ -264,6 +264,9 @@ def remove_host_leftovers(client: Any, host: str) -> None:
             pass
     for net in client.networks.list(filters=label):
         try:
+            net.reload()
+            for attached in net.containers:   # e.g. made outside zun on it
+                attached.remove(force=True)
             net.remove()
         except docker.errors.NotFound:
             pass

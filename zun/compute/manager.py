@@ -44,7 +44,7 @@ def spec_from_row(row: Container) -> driver_base.ContainerSpec:
         tty=bool(row.tty), image_pull_policy=row.image_pull_policy,
         runtime=row.runtime or None, healthcheck=row.healthcheck or None,
         exposed_ports=_exposed_ports(row.exposed_ports),
-        volumes=mounts.volumes(row.mounts))
+        volumes=mounts.volumes(row.mounts), read_only=mounts.read_only(row.mounts))
 
 
 def _exposed_ports(ports: dict[str, Any] | None) -> list[tuple[int, str]]:

@@ -45,5 +45,11 @@ def volumes(mounts: list[dict[str, Any]] | None) -> list[tuple[str, str]]:
             for mount in mounts or [] if mount.get("type") == "volume"]
 
 
+def read_only(mounts: list[dict[str, Any]] | None) -> dict[str, bool]:
+    """Container path -> read-only, for each mount whose request said so."""
+    return {mount["destination"]: bool(mount["read_only"])
+            for mount in mounts or [] if "read_only" in mount}
+
+
 def remove(uuid: str) -> None:
     shutil.rmtree(host_dir(uuid), ignore_errors=True)

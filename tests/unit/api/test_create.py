@@ -215,6 +215,20 @@ def test_volume_mounts_are_stored_by_the_users_name(app, compute):
         {"type": "volume", "source": "", "destination": "/tmp/x"}]
 
 
+def test_mounts_keep_an_explicit_read_only(app, compute):
+    body = {"image": "x", "mounts": [
+        {"source": "vol1", "destination": "/data", "read_only": True},
+        {"type": "bind", "source": "", "destination": "/etc/f", "read_only": False}]}
+    response = _create(app, body, headers=v("1.40"))
+    stored = _values(compute)[0]["mounts"]
+    assert [m.get("read_only") for m in stored] == [True, False]
+    assert [m.get("read_only") for m in response.json["mounts"]] == [True, False]
+    bad = _create(app, {"image": "x", "mounts": [
+        {"source": "v", "destination": "/d", "read_only": "yes"}]},
+        headers=v("1.40"), status=400)
+    assert "read_only" in _title(bad)
+
+
 def test_bind_mount_injects_base64_content(app, compute):
     import base64
     content = base64.b64encode(b"hello file\n").decode()

@@ -52,3 +52,11 @@ def test_spec_carries_volumes_and_binds_to_the_driver(db, ctx, manager, driver,
         assert seen[0].project_id == ctx.project_id
     finally:
         CONF.clear_override("state_path")
+
+
+def test_read_only_only_where_the_request_said_so():
+    stored = [{"type": "bind", "destination": "/etc/a", "content": "", "read_only": False},
+              {"type": "volume", "destination": "/data", "name": "d", "read_only": True},
+              {"type": "volume", "destination": "/logs", "name": "l"}]
+    assert mounts.read_only(stored) == {"/etc/a": False, "/data": True}
+    assert mounts.read_only(None) == {}

@@ -559,3 +559,15 @@ def test_addresses_in_upstream_shape_with_the_subnet_cidr():
         "bridge": [{"addr": "172.17.0.2", "version": 4, "port": None,
                     "subnet_id": None, "preserve_on_delete": False}],
     }
+
+
+def test_a_request_chooses_read_only_per_mount(docker_opts):
+    docker_opts(injected_files_read_only=True)
+    kwargs = facts.create_kwargs(spec(
+        binds=[("/h/0", "/etc/a"), ("/h/1", "/etc/b")],
+        volumes=[("data", "/data"), ("logs", "/logs")],
+        read_only={"/etc/b": False, "/data": True}))
+    assert kwargs["volumes"] == {"/h/0": {"bind": "/etc/a", "mode": "ro"},
+                                 "/h/1": {"bind": "/etc/b", "mode": "rw"}}
+    assert [(m["Target"], m["ReadOnly"]) for m in kwargs["mounts"]] == [
+        ("/data", True), ("/logs", False)]

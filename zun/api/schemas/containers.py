@@ -81,6 +81,9 @@ _CREATE_FIELDS: dict[str, dict[str, Any]] = {
                             "maxLength": 4096},
             "size": {"type": ["string", "integer"]},
             "type": {"type": "string", "enum": ["volume", "bind"]},
+            # zun's own: mount read-only (injected files: true unless
+            # configured otherwise; volumes: false)
+            "read_only": {"type": "boolean"},
         },
         "required": ["destination"],
         "additionalProperties": False,
@@ -298,7 +301,7 @@ _SIZE_REFUSED = (
 
 
 def _mounts(mounts: list[dict[str, Any]],
-            version: versions.Version) -> list[dict[str, str]]:
+            version: versions.Version) -> list[dict[str, Any]]:
     """The stored form of the requested mounts, one entry per mount.
 
     ``bind`` injects a file (``source`` is its content): a tenant never names
@@ -307,7 +310,7 @@ def _mounts(mounts: list[dict[str, Any]],
     asks for an anonymous volume that lives and dies with the container.
     ``size`` is refused: no host of this deployment can enforce it.
     """
-    out = []
+    out: list[dict[str, Any]] = []
     total = 0
     volumes = 0
     destinations: set[str] = set()
@@ -328,7 +331,8 @@ def _mounts(mounts: list[dict[str, Any]],
                     "mounts", reason="A container may mount at most %d volumes."
                     % CONF.compute.max_volumes_per_container)
             out.append({"type": "volume", "destination": destination,
-                        "name": _volume_name(field, mount.get("source") or "")})
+                        "name": _volume_name(field, mount.get("source") or ""),
+                        **_read_only(mount)})
             continue
         content = _mount_content(field, mount.get("source", ""), version)
         total += len(content)
@@ -337,8 +341,14 @@ def _mounts(mounts: list[dict[str, Any]],
                 "mounts", "...", "Injected files may hold at most %d bytes "
                 "in total." % MAX_INJECTED_BYTES)
         out.append({"type": "bind", "destination": destination,
-                    "content": base64.b64encode(content).decode("ascii")})
+                    "content": base64.b64encode(content).decode("ascii"),
+                    **_read_only(mount)})
     return out
+
+
+def _read_only(mount: dict[str, Any]) -> dict[str, bool]:
+    """``read_only`` when the request gives it (otherwise the default holds)."""
+    return {"read_only": mount["read_only"]} if "read_only" in mount else {}
 
 
 def _destination(field: str, value: str, seen: set[str]) -> str:

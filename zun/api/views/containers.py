@@ -81,7 +81,7 @@ def format_container(container: models.Container, base_url: str,
     return body
 
 
-def public_mounts(mounts: list[dict[str, Any]] | None) -> list[dict[str, str]]:
+def public_mounts(mounts: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     """What the user asked to mount, in the request's words.
 
     A volume's source is the name its project knows it by ("" when
@@ -90,5 +90,6 @@ def public_mounts(mounts: list[dict[str, Any]] | None) -> list[dict[str, str]]:
     """
     return [{"type": mount.get("type", "bind"),
              "source": (mount.get("name") or "") if mount.get("type") == "volume" else "",
-             "destination": mount["destination"]}
+             "destination": mount["destination"],
+             **({"read_only": mount["read_only"]} if "read_only" in mount else {})}
             for mount in mounts or []]

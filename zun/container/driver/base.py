@@ -106,6 +106,9 @@ class ContainerSpec:
     # runtime, makes a missing one before the container, and never removes
     # it (it is the user's data).
     volumes: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    # container path -> read-only, for the binds and volumes whose request
+    # said so; others: binds per the driver's configuration, volumes writable
+    read_only: dict[str, bool] = dataclasses.field(default_factory=dict)
     # the runtime's OCI runtime by name (e.g. "runc"); None: its default
     runtime: str | None = None
     # {"test": shell string | argv list (optional: the image's own probe),

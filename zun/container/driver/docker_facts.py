@@ -67,7 +67,7 @@ def volume_kwargs(spec: base.ContainerSpec) -> dict[str, Any]:
     mounts = []
     for name, destination in spec.volumes:
         mount: dict[str, Any] = {"Type": "volume", "Target": destination,
-                                 "ReadOnly": False}
+                                 "ReadOnly": spec.read_only.get(destination, False)}
         if name:
             mount["Source"] = volume_name(spec.project_id, name)
         else:
@@ -184,8 +184,8 @@ def create_kwargs(spec: base.ContainerSpec) -> dict[str, Any]:
         "hostname": spec.hostname or None,
         "nano_cpus": nano_cpus(spec.cpu),
         "restart_policy": restart_policy(spec.restart_policy),
-        "volumes": ({host: {"bind": dest, "mode": injected_mode()} for host, dest in spec.binds}
-                    if spec.binds else None),
+        "volumes": ({host: {"bind": dest, "mode": injected_mode(spec.read_only.get(dest))}
+                     for host, dest in spec.binds} if spec.binds else None),
         "runtime": spec.runtime or None,
         "healthcheck": healthcheck(spec.healthcheck),
     }
@@ -239,13 +239,15 @@ def hardening_kwargs() -> dict[str, Any]:
     return out
 
 
-def injected_mode() -> str:
-    """Docker's bind mode for injected files: read-only unless configured not to be.
+def injected_mode(requested: bool | None = None) -> str:
+    """Docker's bind mode for an injected file: as its request said
+    (``read_only``), else read-only unless configured not to be.
 
     A file the container cannot rewrite stays what the request injected
     (and what a rebuild injects again).
     """
-    return "ro" if CONF.docker.injected_files_read_only else "rw"
+    read_only = CONF.docker.injected_files_read_only if requested is None else requested
+    return "ro" if read_only else "rw"
 
 
 def published_ports_kwargs(spec: base.ContainerSpec) -> dict[str, Any]:
