@@ -3,6 +3,9 @@
     ZUN_CONFIG_FILES=/etc/zun/zun.conf gunicorn --workers 4 --threads 8 \\
         --bind 0.0.0.0:9517 'zun.wsgi:application'
 
+``[api] auth_strategy = noauth`` is refused here unless ``[api]
+allow_insecure_noauth = true`` (the address is the server's to choose).
+
 ``zun-api`` serves on threads of one process; a deployment that wants
 several processes (or uwsgi, or mod_wsgi) points its server here instead.
 
@@ -55,6 +58,10 @@ def init_application() -> WSGIApplication:
     """
     common.prepare(config_args())
     from zun.api import app as api_app
+    from zun.api.middleware import auth
+    # The WSGI server picks the address, so noauth here needs the override;
+    # an exception (not SystemExit) makes gunicorn halt instead of respawning.
+    auth.check_noauth_exposure(None)
     return api_app.setup_app()
 
 

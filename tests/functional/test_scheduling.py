@@ -74,4 +74,6 @@ def test_fifty_concurrent_creates_never_exceed_a_quota(small_host):
     usage = api.get("/v1/quotas/%s" % project, usages="True").json()
     assert usage["containers"] == {"limit": 5, "in_use": 5}
     for container in listed:
+        # a create still in flight refuses the delete (409): wait for it
+        api.wait_status(container["uuid"], "Created")
         assert api.delete("/v1/containers/%s" % container["uuid"]).status_code == 204

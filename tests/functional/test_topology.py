@@ -155,7 +155,8 @@ def test_wsgi_import_opens_no_connection(tmp_path):
     the app from ZUN_CONFIG_FILES, never argv, and connects to nothing."""
     conf = tmp_path / "zun.conf"
     conf.write_text("[DEFAULT]\nstate_path = %s\ntransport_url = rabbit://u:p@127.0.0.1:1/\n"
-                    "[api]\nauth_strategy = noauth\n" % tmp_path)
+                    "[api]\nauth_strategy = noauth\nallow_insecure_noauth = true\n"
+                    % tmp_path)
     probe = (
         "import sys; sys.argv = ['gunicorn', '--workers', '2', 'zun.wsgi:application']\n"
         "import zun.wsgi, webtest\n"

@@ -3,7 +3,8 @@
 Middleware order, outermost first: request id (so every answer, errors
 included, carries ``x-openstack-request-id``, and every log line its id),
 error body (so even auth and
-version failures come back in the upstream JSON shape), auth, microversion,
+version failures come back in the upstream JSON shape), auth, request limits
+(body size and nesting, before Pecan parses a JSON body), microversion,
 healthcheck, then the Pecan controllers.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from oslo_middleware import healthcheck, request_id
 
 from zun.api import hooks
 from zun.api.controllers import root
-from zun.api.middleware import auth, errors, microversion
+from zun.api.middleware import auth, errors, microversion, request_limits
 from zun.common.context import RequestContext
 from zun.conf import CONF
 
@@ -83,6 +84,7 @@ def setup_app(compute_api: API | None = None) -> WSGIApplication:
     )
     app = _HealthcheckRoute(app, healthcheck.Healthcheck(None, CONF))
     app = microversion.MicroversionMiddleware(app)
+    app = request_limits.RequestLimitsMiddleware(app)
     app = auth.wrap(app)
     app = errors.ErrorBodyMiddleware(app)
     app = _LogContext(app)

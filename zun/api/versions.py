@@ -81,7 +81,9 @@ HISTORY: tuple[Change, ...] = (
            "that no up, enabled host offers is a 400 and records nothing."),
     Change(Version(1, 6), "POST /v1/containers/{id}/network_detach.", _PROJECT_NETS),
     Change(Version(1, 7), "'?force' on delete needs the admin policy "
-           "(container:delete_force)."),
+           "(container:delete_force).",
+           "Checked at every version: below 1.7 too, a force delete needs "
+           "container:delete_force (admin by default)."),
     Change(Version(1, 8), "POST /v1/containers/{id}/network_attach.",
            _PROJECT_NETS + " Answered (200) once the runtime connected it."),
     Change(Version(1, 9), "'hostname' on create."),
@@ -188,7 +190,6 @@ VIEW_FIELD_MIN_VERSION: dict[str, Version] = {
     "published_ports": CREATE_FIELD_MIN_VERSION["exposed_ports"],
 }
 
-FORCE_DELETE_ADMIN_ONLY = Version(1, 7)   # from here ?force needs admin policy
 COMMAND_IS_LIST = Version(1, 20)          # below: one shell-quoted string
 ACTION_FINISH_TIME = Version(1, 33)       # container actions show finish_time
 MOUNT_TYPE = Version(1, 23)               # mounts carry type bind|volume

@@ -12,6 +12,11 @@ LOG = logging.getLogger(__name__)
 
 def main() -> None:
     common.prepare()
+    from zun.api.middleware import auth
+    try:
+        auth.check_noauth_exposure(CONF.api.host_ip)
+    except auth.InsecureNoauthError as refused:
+        raise SystemExit(str(refused)) from None
     from zun.api import app as api_app
     from zun.common import rpc, wsgi_server
     from zun.compute import api as compute_api

@@ -48,17 +48,23 @@ class Param:
 
     ``kind`` says how the API reads it ("int": a non-negative integer;
     "signal": a signal name or number); ``schema`` documents it in OpenAPI.
+    ``maximum`` ("group.option") names the config option bounding an "int"
+    (the API reads it; a larger value is a 400): operators set the bound,
+    so the row names it rather than holding a number.
     """
 
     name: str
     kind: Literal["int", "signal"]
     description: str
     schema: dict[str, Any]
+    maximum: str | None = None
 
 
-_TIMEOUT = Param("timeout", "int", "Seconds before SIGKILL.",
+_TIMEOUT = Param("timeout", "int",
+                 "Seconds before SIGKILL; at most [docker] max_stop_timeout.",
                  {"anyOf": [{"type": "integer", "minimum": 0},
-                            {"type": "string", "const": "None"}]})
+                            {"type": "string", "const": "None"}]},
+                 maximum="docker.max_stop_timeout")
 _SIGNAL = Param("signal", "signal", "Signal name or number; 'None' means the default.",
                 {"type": "string", "minLength": 1, "maxLength": 32,
                  "pattern": "^[A-Za-z0-9+]+$"})

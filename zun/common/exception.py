@@ -276,6 +276,17 @@ class NoValidHost(ZunException):
     error_code = "no_valid_host"
 
 
+# --- 413 -------------------------------------------------------------------
+class RequestEntityTooLarge(ZunException):
+    """A body over ``[api] max_request_body_size``: refused before parsing,
+    so one request cannot make the API hold an unbounded body in memory."""
+
+    msg_fmt = ("The request body is larger than %(limit)d bytes "
+               "([api] max_request_body_size).")
+    code = 413
+    error_code = "request_entity_too_large"
+
+
 # --- 415 -------------------------------------------------------------------
 class UnsupportedMediaType(ZunException):
     msg_fmt = "Unsupported media type: %(content_type)s; use application/json."

@@ -9,6 +9,7 @@ what the runtime reports, never from what we hoped would happen.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime
 import logging
@@ -29,6 +30,13 @@ from zun.db.models import Container
 from zun.network import base as network_base
 
 LOG = logging.getLogger(__name__)
+
+# Threads running the actions that wait as long as the caller asks (stop,
+# reboot: the grace period before SIGKILL, bounded by the API). They get a
+# pool of their own, so that long waits queue behind each other and never
+# hold the workers (zun-all's cast pool, the RPC server's executor) that
+# serve every other operation of every tenant on this host.
+WAIT_WORKERS = 16
 
 
 def spec_from_row(row: Container) -> driver_base.ContainerSpec:
@@ -72,6 +80,8 @@ class Manager:
         self.network = network
         self._active: set[str] = set()
         self._active_lock = threading.Lock()
+        self._waits = concurrent.futures.ThreadPoolExecutor(
+            max_workers=WAIT_WORKERS, thread_name_prefix="zun-wait")
 
     # --- bookkeeping -----------------------------------------------------------
     @contextlib.contextmanager
@@ -243,17 +253,41 @@ class Manager:
             self._finish(context, uuid, task, facts, {"status_reason": None})
 
     def container_action(self, context: RequestContext, uuid: str, action: str,
-                         params: dict[str, Any] | None = None) -> None:
+                         params: dict[str, Any] | None = None
+                         ) -> concurrent.futures.Future[None] | None:
         """A generic action of the registry: one driver call, its parameters
-        passed by name (start, stop(timeout), kill(signal), ...)."""
+        passed by name (start, stop(timeout), kill(signal), ...).
+
+        An action taking a ``timeout`` (a wait the caller sizes) runs on the
+        wait pool (see WAIT_WORKERS) and this returns its future at once;
+        the container counts as active from now, so recovery leaves a queued
+        one alone. Others run here and return None.
+        """
         row_def = actions.get(action)
         if not row_def.generic or not row_def.task_state:
             raise exception.Invalid(reason="'%s' is not an action the agent "
                                            "dispatches generically" % action)
         known = {p.name for p in row_def.params}
         kwargs = {k: v for k, v in (params or {}).items() if k in known}
+        if "timeout" not in known:
+            self._action(context, uuid, row_def, kwargs)
+            return None
+        with self._active_lock:
+            self._active.add(uuid)
+        try:
+            future = self._waits.submit(self._action, context, uuid, row_def, kwargs)
+        except BaseException:
+            with self._active_lock:
+                self._active.discard(uuid)
+            raise
+        future.add_done_callback(_log_wait_failure)
+        return future
+
+    def _action(self, context: RequestContext, uuid: str, row_def: actions.Action,
+                kwargs: dict[str, Any]) -> None:
+        action = row_def.name
         operation = getattr(self.driver, row_def.driver_method or action)
-        task = row_def.task_state
+        task = row_def.task_state or ""
         with self._operation(context, uuid, task, action.capitalize()) as (context, row):
             if row is None:
                 return
@@ -486,3 +520,9 @@ class Manager:
         LOG.info("Resolved the interrupted %s of %s: %s", task, row.uuid,
                  values["status"])
         return "resolved"
+
+
+def _log_wait_failure(future: concurrent.futures.Future[None]) -> None:
+    exc = future.exception()
+    if exc is not None:
+        LOG.error("Action on the wait pool failed: %s", exc, exc_info=exc)

@@ -11,8 +11,21 @@ opts = [
                help="'keystone' validates tokens with keystonemiddleware; "
                     "'noauth' trusts X-User-Id, X-Project-Id and X-Roles "
                     "(tests and single-host trials only)."),
+    cfg.BoolOpt("allow_insecure_noauth", default=False,
+                help="Start even though auth_strategy is 'noauth' and the API "
+                     "is reachable beyond this machine (host_ip not a "
+                     "loopback address, or served through zun.wsgi). Anyone "
+                     "who reaches the port is then admin of every project: "
+                     "only for isolated test rigs. Logged as a warning at "
+                     "start."),
     cfg.IntOpt("max_limit", default=1000, min=1,
                help="Largest page a list request may return."),
+    # Injected files (1 MiB of content, base64 in the create body: about
+    # 1.4 MB) must fit, with room for the rest of a create.
+    cfg.IntOpt("max_request_body_size", default=2 * 1024 * 1024, min=1024,
+               help="Largest request body, in bytes, the API reads; a larger "
+                    "one is refused with 413. The default leaves room for the "
+                    "1 MiB of injected files a create may carry (base64)."),
 ]
 
 

@@ -76,6 +76,27 @@ publish_opts = [
 
 opts = opts + publish_opts
 
+# Bounds on what one request may make the agent hold (memory, a worker).
+limit_opts: list[cfg.Opt] = [
+    cfg.IntOpt("max_log_bytes", default=1024 * 1024, min=1,
+               help="Most bytes of container output one logs request returns: "
+                    "the agent streams the engine's answer and stops there, "
+                    "keeping the first bytes of the requested window and "
+                    "ending the answer with a '[zun: output truncated ...]' "
+                    "line. Ask for another part with tail (the last lines) or "
+                    "since."),
+    cfg.IntOpt("max_exec_output_bytes", default=1024 * 1024, min=1,
+               help="Most bytes of a command's output an exec returns: the "
+                    "first bytes are kept, the rest is read and counted, and "
+                    "the answer ends with a '[zun: output truncated ...]' line."),
+    cfg.IntOpt("max_stop_timeout", default=300, min=0,
+               help="Largest 'timeout' (seconds before SIGKILL) a stop or "
+                    "reboot may ask for; a larger one is refused with a 400 by "
+                    "the API, which reads this option."),
+]
+
+opts = opts + limit_opts
+
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_group(group)

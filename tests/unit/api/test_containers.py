@@ -241,10 +241,14 @@ def test_delete_stop_is_accepted_at_every_version(app, compute, c1):
     assert compute.last("container_delete")[1] == {"force": False, "stop": True}
 
 
-def test_force_delete_admin_only_from_1_7(app, compute, c1):
-    response = app.delete("/v1/containers/c1?force=True", headers=v("1.7"), status=403)
+@pytest.mark.parametrize("version", ["1.1", "1.6", "1.7", "1.40"])
+def test_force_delete_admin_only_at_every_version(app, compute, c1, version):
+    """Deviation from upstream, which checks the policy only from 1.7."""
+    response = app.delete("/v1/containers/c1?force=True", headers=v(version), status=403)
     assert "container:delete_force" in _title(response)
-    app.delete("/v1/containers/c1?force=True", headers=v("1.6"), status=204)
+    assert "container_delete" not in compute.names()
+    app.delete("/v1/containers/c1?force=True&all_projects=True",
+               headers=v(version, ADMIN), status=204)
     assert compute.last("container_delete")[1] == {"force": True, "stop": False}
 
 

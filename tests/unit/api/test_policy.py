@@ -79,3 +79,48 @@ def test_policy_file_overrides_defaults(tmp_path):
 def test_unknown_rule_is_a_bug_not_a_pass():
     with pytest.raises(PolicyNotRegistered):
         policy.authorize(ADMIN, "container:no_such_rule")
+
+
+# --- callers whose token carries no project (system scope, unscoped) -------------
+SYSTEM_ADMIN = RequestContext(user_id="s", project_id=None, roles=["admin", "member"],
+                              system_scope="all")
+UNSCOPED = RequestContext(user_id="u2", project_id=None, roles=[])
+
+
+@pytest.mark.parametrize("ctx", [SYSTEM_ADMIN, UNSCOPED], ids=["system-admin", "unscoped"])
+@pytest.mark.parametrize("rule", ["container:create", "container:get_all",
+                                  "container:get_one", "container:delete",
+                                  "container:delete_force", "container:start",
+                                  "container:get_all_all_projects",
+                                  "container:actions", "container:actions:events",
+                                  "quota:get", "quota:get_default", "quota:update"])
+def test_no_project_is_refused_project_owned_rules(ctx, rule):
+    # the target a row of no project would have: the owner rule must not match
+    for target in (None, {"project_id": None}, {"project_id": "p1"}):
+        assert policy.authorize(ctx, rule, target, do_raise=False) is False
+    with pytest.raises(exception.PolicyNotAuthorized) as info:
+        policy.authorize(ctx, rule, {"project_id": None})
+    assert info.value.code == 403 and rule in str(info.value)
+
+
+@pytest.mark.parametrize("rule", ["zun-service:get_all", "zun-service:update",
+                                  "host:get_all", "host:get",
+                                  "availability_zone:get_all", "quota_class:get"])
+def test_system_admin_keeps_the_deployment_apis(rule):
+    assert policy.authorize(SYSTEM_ADMIN, rule)
+    assert policy.authorize(UNSCOPED, rule, do_raise=False) is False
+
+
+def test_owner_rule_never_matches_a_missing_project(tmp_path):
+    """Even an operator's own rule on a deployment API: no project is no owner."""
+    from zun.conf import CONF
+    path = tmp_path / "policy.yaml"
+    path.write_text('"host:get_all": "project_id:%(project_id)s"\n')
+    CONF.set_override("policy_file", str(path), "oslo_policy")
+    try:
+        policy.reset()
+        assert policy.authorize(UNSCOPED, "host:get_all", {"project_id": None},
+                                do_raise=False) is False
+        assert policy.authorize(MEMBER, "host:get_all", {"project_id": "p1"})
+    finally:
+        CONF.clear_override("policy_file", "oslo_policy")

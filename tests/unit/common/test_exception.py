@@ -49,6 +49,7 @@ PINNED: dict[str, tuple[int, str]] = {
     "HostFull": (409, "host_full"),
     "RuntimeOperationFailed": (409, "runtime_operation_failed"),
     "NoValidHost": (409, "no_valid_host"),
+    "RequestEntityTooLarge": (413, "request_entity_too_large"),
     "UnsupportedMediaType": (415, "unsupported_media_type"),
     "ContainerRuntimeError": (500, "container_runtime_error"),
     "DockerError": (500, "docker_error"),

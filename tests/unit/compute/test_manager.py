@@ -76,7 +76,9 @@ def test_actions(db, ctx, admin, manager, driver, action, params, status):
     row = _running(ctx, manager)
     db_api.container_update(admin, row.uuid,
                             {"task_state": actions.get(action).task_state})
-    manager.container_action(ctx, row.uuid, action, params)
+    waiting = manager.container_action(ctx, row.uuid, action, params)
+    if waiting is not None:  # stop/reboot run on the manager's wait pool
+        waiting.result()
     row = db_api.container_get_by_uuid(admin, row.uuid)
     assert (row.status, row.task_state) == (status, None)
 

@@ -418,18 +418,24 @@ def test_unreachable_engine():
 
 
 def test_execute_timeout_is_reported(monkeypatch, fake):
+    """A command the agent cannot kill (its pid is not visible) is reported
+    as possibly still running; the reader ends with the closed stream."""
     driver, client = fake
-    release = threading.Event()
+    stream = BlockingStream([b"partial "])
     client.api.exec_create = lambda cid, cmd, stdout, stderr: {"Id": "e1"}
-    client.api.exec_start = lambda exec_id: release.wait() and b""
+    client.api.exec_start = lambda exec_id, stream=False: stream_
+    client.api.exec_inspect = lambda exec_id: {"Pid": 0, "Running": True}
+    stream_ = stream
     CONF.set_override("execute_timeout", 1, group="docker")
     try:
-        with pytest.raises(exception.RuntimeOperationFailed) as info:
-            driver.execute("cid", ["sleep", "100"])
+        output, code = driver.execute("cid", ["sleep", "100"])
     finally:
         CONF.clear_override("execute_timeout", group="docker")
-        release.set()
-    assert "did not finish within 1 s" in str(info.value)
+        stream.close()
+    assert code == -1
+    assert output.startswith("partial \n[zun: command did not finish within the "
+                             "1-second execute_timeout and could not be killed")
+    assert stream.closed.is_set()
 
 
 # --- volumes (issue 11) ----------------------------------------------------------
@@ -491,3 +497,130 @@ def test_anonymous_volumes_need_no_volume_call(fake):
     client.api.local_images.add("busybox:latest")
     driver.create(spec(volumes=[("", "/scratch")]))
     assert [c[0] for c in client.api.calls] == ["create"]
+
+
+# --- output bounds (issue 12) ----------------------------------------------------
+class ChunkStream:
+    """An SDK stream of ``count`` chunks of ``size`` bytes, counting reads."""
+
+    def __init__(self, count, size=1000, byte=b"a"):
+        self.count, self.size, self.byte = count, size, byte
+        self.pulled = 0
+        self.closed = False
+
+    def __iter__(self):
+        for _ in range(self.count):
+            self.pulled += 1
+            yield self.byte * self.size
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def small_caps():
+    CONF.set_override("max_log_bytes", 2500, group="docker")
+    CONF.set_override("max_exec_output_bytes", 2500, group="docker")
+    yield 2500
+    CONF.clear_override("max_log_bytes", group="docker")
+    CONF.clear_override("max_exec_output_bytes", group="docker")
+
+
+def test_logs_are_streamed_and_cut_at_the_cap(fake, small_caps):
+    driver, client = fake
+    stream = ChunkStream(count=100000)
+    client.api.logs_output = stream
+    text = driver.logs("cid")
+    kwargs = client.api.calls[-1][2]
+    assert (kwargs["stream"], kwargs["follow"]) == (True, False)
+    body, marker = text[:small_caps], text[small_caps:]
+    assert body == "a" * small_caps
+    assert marker == ("\n[zun: output truncated at the 2500-byte limit ([docker] "
+                      "max_log_bytes); use tail or since to read another part]\n")
+    assert stream.pulled == 3  # stopped reading at the cap
+    assert stream.closed
+
+
+def test_logs_under_the_cap_are_whole(fake, small_caps):
+    driver, client = fake
+    stream = ChunkStream(count=2, byte=b"b")
+    client.api.logs_output = stream
+    assert driver.logs("cid", tail=10) == "b" * 2000
+    assert stream.closed
+    client.api.logs_output = b"x" * small_caps  # exactly the cap: no marker
+    assert driver.logs("cid") == "x" * small_caps
+
+
+def _exec_api(client, stream, code=0):
+    client.api.exec_create = lambda cid, cmd, stdout=True, stderr=True, user=None: {
+        "Id": "e1"}
+    client.api.exec_start = lambda exec_id, stream=False: stream_
+    client.api.exec_inspect = lambda exec_id: {"ExitCode": code, "Pid": 0}
+    stream_ = stream
+
+
+def test_exec_output_is_capped_and_counted(fake, small_caps):
+    driver, client = fake
+    stream = ChunkStream(count=400)  # 400,000 bytes
+    _exec_api(client, stream, code=3)
+    output, code = driver.execute("cid", ["yes"])
+    assert code == 3  # the command ran to its end: its real exit code
+    assert output == "a" * small_caps + (
+        "\n[zun: output truncated: 397500 bytes over the 2500-byte limit "
+        "([docker] max_exec_output_bytes)]\n")
+    assert stream.pulled == 400 and stream.closed
+
+
+def test_exec_output_under_the_cap(fake, small_caps):
+    driver, client = fake
+    _exec_api(client, ChunkStream(count=1, size=5, byte=b"z"))
+    assert driver.execute("cid", ["echo"]) == ("zzzzz", 0)
+
+
+def test_exec_timeout_kills_the_command(monkeypatch, fake):
+    """At execute_timeout the exec's process (here a real child standing in
+    for it) gets SIGKILL; the answer is the output so far and a marker."""
+    import subprocess
+    driver, client = fake
+    victim = subprocess.Popen(["sleep", "600"])
+    try:
+        stream = BlockingStream([b"so far"])
+        _exec_api(client, stream)
+        client.api.exec_inspect = lambda exec_id: {"Pid": victim.pid, "Running": True}
+        seen = []
+
+        def in_container(pid, cid):
+            seen.append((pid, cid))
+            return pid == victim.pid and cid == "cid"
+        monkeypatch.setattr(docker_driver, "_pid_in_container", in_container)
+        CONF.set_override("execute_timeout", 1, group="docker")
+        try:
+            output, code = driver.execute("cid", ["sleep", "600"])
+        finally:
+            CONF.clear_override("execute_timeout", group="docker")
+        assert victim.wait(timeout=60) == -9
+        assert seen == [(victim.pid, "cid")]
+        assert code == -1
+        assert output == ("so far\n[zun: command killed after the 1-second "
+                          "execute_timeout]\n")
+        assert stream.closed.is_set()
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+            victim.wait()
+
+
+def test_a_pid_outside_the_container_is_never_signalled(monkeypatch, fake):
+    driver, client = fake
+    client.api.exec_inspect = lambda exec_id: {"Pid": 1}
+    monkeypatch.setattr(docker_driver.os, "kill",
+                        lambda *a: pytest.fail("signalled a foreign pid"))
+    assert driver._kill_exec("not-this-container", "e1") is False
+
+
+def test_capped_counts_what_did_not_fit():
+    capped = docker_driver._Capped(5)
+    assert capped.add(b"abc") and not capped.truncated
+    assert not capped.add(b"defg")
+    assert not capped.add(b"hi")
+    assert (bytes(capped.kept), capped.over) == (b"abcde", 4)

@@ -171,14 +171,15 @@ class ContainersController(rest.RestController):
     @pecan.expose("json")
     def delete(self, container_ident: str, **kwargs: Any) -> webob.Response:
         ctx = utils.context()
-        version = utils.api_version()
         force = utils.query_bool("force")
         stop = utils.query_bool("stop")
         # ?stop is accepted at every version (upstream: 1.12+): clients
         # pinned below 1.12, e.g. tempest's legacy class, clean up with it.
         utils.set_all_projects(ctx, "container:delete_all_projects")
         container = _load(container_ident, "delete")
-        if force and version >= versions.FORCE_DELETE_ADMIN_ONLY:
+        # ?force needs its policy at every version (upstream: 1.7+): below
+        # 1.7 a member's force delete would skip the admin-only check.
+        if force:
             policy.authorize(ctx, actions.get("delete_force").policy, _target(container))
         elif stop:
             policy.authorize(ctx, actions.get("delete_after_stop").policy,
@@ -230,7 +231,7 @@ class ContainersController(rest.RestController):
             "stderr": utils.query_bool("stderr", True),
             "timestamps": utils.query_bool("timestamps", False),
             "tail": tail,
-            "since": utils.query_value("since"),
+            "since": utils.query_since("since"),
         }
         container = _load(container_ident, "logs")
         return utils.compute_api().container_logs(ctx, container, **options)
@@ -305,7 +306,15 @@ def _generic_handler(action: actions.Action) -> Any:
 
 def _param(param: actions.Param) -> Any:
     if param.kind == "int":
-        return utils.query_int(param.name)
+        number = utils.query_int(param.name)
+        if number is not None and param.maximum:
+            group, option = param.maximum.split(".")
+            limit = getattr(getattr(CONF, group), option)
+            if number > limit:
+                raise validation.invalid_field(
+                    param.name, str(number),
+                    "It must be at most %d ([%s] %s)." % (limit, group, option))
+        return number
     value = utils.query_value(param.name)  # "signal": any non-blank word
     if value is not None and not value.strip():
         raise exception.InvalidValue(value=value, field=param.name)

@@ -21,11 +21,25 @@ from zun.conf import CONF
 
 NAME_PATTERN = "^[a-zA-Z0-9][a-zA-Z0-9_.-]+$"
 _NAME = {"type": "string", "pattern": NAME_PATTERN, "minLength": 2, "maxLength": 255}
-_CPU = {"type": ["number", "string"], "pattern": r"^[0-9]*(\.[0-9]+)?$"}
-_MEMORY = {"type": ["integer", "string"], "pattern": "^[0-9]+$"}
-_STRINGS = {"type": "array", "items": {"type": "string"}}
-_STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
-_NULLABLE_STRING = {"type": ["string", "null"]}
+# Bounds: a string stored in its own column fits that column (String(255)
+# on every backend); lists and maps kept in JSON columns are bounded so one
+# create stays far below [api] max_request_body_size in rows and messages.
+_COLUMN = 255
+_CPU = {"type": ["number", "string"], "pattern": r"^[0-9]*(\.[0-9]+)?$",
+        "maxLength": 32}
+_MEMORY = {"type": ["integer", "string"], "pattern": "^[0-9]+$", "maxLength": 32}
+# Linux refuses a single argument or environment string over 128 KiB.
+_MAX_ARG = 131072
+_ARGV = {"type": "array", "maxItems": 1024,
+         "items": {"type": "string", "maxLength": _MAX_ARG}}
+_STRINGS = {"type": "array", "maxItems": 64,
+            "items": {"type": "string", "maxLength": _COLUMN}}
+_ENVIRONMENT = {"type": "object", "maxProperties": 1024,
+                "propertyNames": {"minLength": 1, "maxLength": _COLUMN},
+                "additionalProperties": {"type": "string", "maxLength": _MAX_ARG}}
+_LABELS = {"type": "object", "maxProperties": 256,
+           "propertyNames": {"minLength": 1, "maxLength": _COLUMN},
+           "additionalProperties": {"type": "string", "maxLength": 4096}}
 _RESTART_NAMES = ("no", "always", "on-failure", "unless-stopped")
 # A day between or within health probes is plenty, and keeps the runtime's
 # nanosecond values far from any integer limit.
@@ -38,20 +52,21 @@ DEFAULT_SECURITY_GROUP = "default"
 _CREATE_FIELDS: dict[str, dict[str, Any]] = {
     "image": {"type": "string", "minLength": 1, "maxLength": 255},
     "name": _NAME,
-    "command": {"type": ["string", "null"]},        # list from 1.20
-    "entrypoint": _STRINGS,
+    "command": {"type": ["string", "null"], "maxLength": _MAX_ARG},  # list from 1.20
+    "entrypoint": _ARGV,
     "cpu": _CPU,
     "memory": _MEMORY,
-    "disk": {"type": ["integer", "string"], "pattern": "^[0-9]+$"},
-    "workdir": _NULLABLE_STRING,
-    "environment": _STRING_MAP,
-    "labels": _STRING_MAP,
+    "disk": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "maxLength": 32},
+    "workdir": {"type": ["string", "null"], "maxLength": _COLUMN},
+    "environment": _ENVIRONMENT,
+    "labels": _LABELS,
     "restart_policy": {
         "type": "object",
         "properties": {
             "Name": {"type": "string", "enum": list(_RESTART_NAMES)},
             "MaximumRetryCount": {"type": ["integer", "string"],
-                                  "pattern": "^[0-9]+$", "minimum": 0},
+                                  "pattern": "^[0-9]+$", "minimum": 0,
+                                  "maximum": 2147483647, "maxLength": 10},
         },
         "required": ["Name"],
         "additionalProperties": False,
@@ -67,19 +82,21 @@ _CREATE_FIELDS: dict[str, dict[str, Any]] = {
         "type": "object",
         "properties": {
             "network": {"type": "string", "minLength": 1, "maxLength": 255},
-            "v4-fixed-ip": {"type": "string"},
-            "v6-fixed-ip": {"type": "string"},
-            "port": {"type": "string"},
+            "v4-fixed-ip": {"type": "string", "maxLength": _COLUMN},
+            "v6-fixed-ip": {"type": "string", "maxLength": _COLUMN},
+            "port": {"type": "string", "maxLength": _COLUMN},
             "preserve_on_delete": {"type": "boolean"},
         },
         "additionalProperties": False}},
-    "mounts": {"type": "array", "items": {
+    # injected file contents (source of a bind) are bounded in total by
+    # MAX_INJECTED_BYTES, volume names by MAX_VOLUME_NAME
+    "mounts": {"type": "array", "maxItems": 256, "items": {
         "type": "object",
         "properties": {
             "source": {"type": "string"},
             "destination": {"type": "string", "pattern": "^/", "minLength": 2,
                             "maxLength": 4096},
-            "size": {"type": ["string", "integer"]},
+            "size": {"type": ["string", "integer"], "maxLength": _COLUMN},
             "type": {"type": "string", "enum": ["volume", "bind"]},
             # zun's own: mount read-only (injected files: true unless
             # configured otherwise; volumes: false)
@@ -91,7 +108,8 @@ _CREATE_FIELDS: dict[str, dict[str, Any]] = {
     # scheduler hints: each one names a host label and the value it must have
     "hints": {"type": "object", "maxProperties": 64,
               "propertyNames": {"minLength": 1, "maxLength": 255},
-              "additionalProperties": {"type": ["string", "number"]}},
+              "additionalProperties": {"type": ["string", "number"],
+                                       "maxLength": _COLUMN}},
     "runtime": {"type": "string", "minLength": 1, "maxLength": 255},
     "hostname": {"type": "string", "minLength": 1, "maxLength": 63,
                  "pattern": "^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$"},
@@ -104,9 +122,10 @@ _CREATE_FIELDS: dict[str, dict[str, Any]] = {
     "healthcheck": {
         "type": "object",
         "properties": {
-            "cmd": {"type": "string"},
-            "test": {"type": ["string", "array"], "items": {"type": "string"},
-                     "minItems": 1},
+            "cmd": {"type": "string", "maxLength": _MAX_ARG},
+            "test": {"type": ["string", "array"], "maxLength": _MAX_ARG,
+                     "items": {"type": "string", "maxLength": _MAX_ARG},
+                     "minItems": 1, "maxItems": 1024},
             "interval": {"type": "integer", "minimum": 0, "maximum": _MAX_PROBE_SECONDS},
             "retries": {"type": "integer", "minimum": 0, "maximum": 1000000},
             "timeout": {"type": "integer", "minimum": 0, "maximum": _MAX_PROBE_SECONDS},
@@ -115,9 +134,10 @@ _CREATE_FIELDS: dict[str, dict[str, Any]] = {
     },
     # {"<port>[/<protocol>]": {}}, as zunclient's --expose-port sends it;
     # keys and count are checked by _exposed_ports, with clearer words
-    "exposed_ports": {"type": "object", "additionalProperties": {"type": "object"}},
+    "exposed_ports": {"type": "object", "propertyNames": {"maxLength": 32},
+                      "additionalProperties": {"type": "object"}},
     "cpu_policy": {"type": "string", "enum": ["shared", "dedicated"]},
-    "registry": {"type": "string"},
+    "registry": {"type": "string", "maxLength": _COLUMN},
     "host": {"type": "string", "minLength": 1, "maxLength": 255},
 }
 
@@ -132,7 +152,7 @@ UPDATE_SCHEMA: dict[str, Any] = {
 REBUILD_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {"image": {"type": "string", "minLength": 1, "maxLength": 255},
-                   "image_driver": {"type": "string"}},
+                   "image_driver": {"type": "string", "maxLength": _COLUMN}},
     "additionalProperties": False,
 }
 
@@ -151,7 +171,7 @@ def create_schema(version: versions.Version) -> dict[str, Any]:
         if introduced is None or introduced <= version:
             properties[field] = copy.deepcopy(schema)
     if version >= versions.COMMAND_IS_LIST:
-        properties["command"] = {"type": ["array", "null"], "items": {"type": "string"}}
+        properties["command"] = dict(_ARGV, type=["array", "null"])
     return {"type": "object", "properties": properties, "required": ["image"],
             "additionalProperties": False}
 

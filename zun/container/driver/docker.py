@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import os
+import signal
 import threading
 import time
 from typing import Any, Callable, Iterator
@@ -31,6 +33,8 @@ LOG = logging.getLogger(__name__)
 _POOL_HEADROOM = 4
 # How often a delete that found a removal in progress looks again.
 _GONE_POLL = 0.05
+# How long a killed exec's output reader may take to notice its stream closed.
+_READER_GRACE = 10
 
 # Neutral states in which a repeated state change has nothing left to do.
 _RUNNING = frozenset({"running"})
@@ -302,51 +306,148 @@ class DockerDriver(base.ContainerDriver):
     def logs(self, container_id: str, stdout: bool = True, stderr: bool = True,
              timestamps: bool = False, tail: str | int = "all",
              since: str | int | None = None) -> str:
+        """At most ``[docker] max_log_bytes`` of the requested window.
+
+        The engine's answer is streamed and the read stops at the cap, so
+        neither memory nor time grows with the log's size. The FIRST bytes
+        of the window are kept: with ``since`` (the window's start) and
+        ``tail`` (its last lines) every part of the log stays reachable.
+        A cut answer ends with a marker line saying so.
+        """
         kwargs: dict[str, Any] = {"stdout": stdout, "stderr": stderr,
-                                  "timestamps": timestamps, "tail": _tail(tail)}
+                                  "timestamps": timestamps, "tail": _tail(tail),
+                                  "stream": True, "follow": False}
         since_epoch = _since(since)
         if since_epoch:
             kwargs["since"] = since_epoch
+        limit = CONF.docker.max_log_bytes
+        capped = _Capped(limit)
         with self._errors(container_id):
-            raw = self._api.logs(container_id, **kwargs)
-        return _text(raw)
+            stream = self._api.logs(container_id, **kwargs)
+            try:
+                for chunk in _chunks(stream):
+                    if not capped.add(chunk):
+                        break  # stop reading: the engine's answer is dropped
+            finally:
+                _close_quietly(stream)
+        if capped.truncated:
+            return _text(bytes(capped.kept)) + (
+                f"\n[zun: output truncated at the {limit}-byte limit "
+                f"([docker] max_log_bytes); use tail or since to read another part]\n")
+        return _text(bytes(capped.kept))
 
     def execute(self, container_id: str, command: list[str]) -> tuple[str, int]:
+        """Run ``command``; answer its output (capped) and exit code.
+
+        At most ``[docker] max_exec_output_bytes`` of output are kept (the
+        first ones; the rest is read and counted, so the command is not
+        blocked on a full pipe) and a marker line says how much was cut.
+        A command still running after ``[docker] execute_timeout`` is
+        killed (see :meth:`_kill_exec`); its answer is the output so far,
+        a marker line, and exit code -1.
+        """
         api = self._api
         with self._errors(container_id):
             exec_id = api.exec_create(container_id, command, stdout=True, stderr=True)["Id"]
-        output = self._exec_start(container_id, exec_id)
+            stream = api.exec_start(exec_id, stream=True)
+        limit = CONF.docker.max_exec_output_bytes
+        capped, timed_out = self._exec_collect(container_id, exec_id, stream, limit)
+        text = _text(bytes(capped.kept))
+        if capped.truncated:
+            text += (f"\n[zun: output truncated: {capped.over} bytes over the "
+                     f"{limit}-byte limit ([docker] max_exec_output_bytes)]\n")
+        if timed_out is not None:
+            return text + timed_out, -1
         with self._errors(container_id):
             code = api.exec_inspect(exec_id).get("ExitCode")
-        return output, int(code) if code is not None else -1
+        return text, int(code) if code is not None else -1
 
-    def _exec_start(self, container_id: str, exec_id: str) -> str:
-        """Collect the exec's output, giving up after ``execute_timeout``.
+    def _exec_collect(self, container_id: str, exec_id: str, stream: Any,
+                      limit: int) -> tuple[_Capped, str | None]:
+        """Read the exec's output until it ends or ``execute_timeout`` passes.
 
-        The SDK reads exec output without any timeout, so the read runs in a
-        helper thread we can stop waiting for; the command itself keeps
-        running in the container until it ends.
+        The SDK reads exec output without any timeout, so a helper thread
+        reads while this one waits. At the timeout the command is killed and
+        the stream closed, which ends the helper too: no reader outlives the
+        request. Returns the output and, on a timeout, the marker line.
         """
-        result: dict[str, Any] = {}
+        capped = _Capped(limit)
+        lock = threading.Lock()
+        failure: list[BaseException] = []
 
         def run() -> None:
             try:
-                result["output"] = self._api.exec_start(exec_id)
+                for chunk in _chunks(stream):
+                    with lock:
+                        capped.add(chunk)
             except Exception as err:  # handed to the caller below
-                result["error"] = err
+                failure.append(err)
 
-        limit = CONF.docker.execute_timeout
+        seconds = CONF.docker.execute_timeout
         worker = threading.Thread(target=run, name=f"zun-exec-{exec_id[:12]}", daemon=True)
         worker.start()
-        worker.join(limit)
+        worker.join(seconds)
+        marker = None
         if worker.is_alive():
-            raise exception.RuntimeOperationFailed(
-                reason=f"Command in container {container_id} did not finish "
-                       f"within {limit} s; it may still be running.")
-        if "error" in result:
+            killed = self._kill_exec(container_id, exec_id)
+            _close_quietly(stream)
+            worker.join(_READER_GRACE)
+            marker = (f"\n[zun: command killed after the {seconds}-second "
+                      f"execute_timeout]\n" if killed else
+                      f"\n[zun: command did not finish within the {seconds}-second "
+                      f"execute_timeout and could not be killed; it may still be "
+                      f"running]\n")
+        else:
+            _close_quietly(stream)
+        if failure and marker is None:
             with self._errors(container_id):
-                raise result["error"]
-        return _text(result.get("output"))
+                raise failure[0]
+        with lock:
+            result = _Capped(limit)
+            result.kept, result.over = bytearray(capped.kept), capped.over
+        return result, marker
+
+    def _kill_exec(self, container_id: str, exec_id: str) -> bool:
+        """SIGKILL an exec's process; True when the signal was delivered.
+
+        The engine cannot kill an exec, so the agent signals its host pid
+        (``exec_inspect``'s Pid) itself. That needs the agent on the engine's
+        host, seeing its pids: before signalling, the pid's cgroup must name
+        the container, so a recycled pid or a remote engine's pid is never
+        signalled. An agent not allowed to signal it (not root) asks the
+        container instead: ``kill -9 <pid in the container>`` as root by
+        another exec (needs a ``kill`` in the image).
+        """
+        try:
+            with self._errors(container_id):
+                pid = int(self._api.exec_inspect(exec_id).get("Pid") or 0)
+        except exception.ZunException:
+            LOG.warning("Cannot inspect exec %s to kill it", exec_id, exc_info=True)
+            return False
+        if pid <= 0 or not _pid_in_container(pid, container_id):
+            LOG.warning("Exec %s of container %s: pid %s is not visible here; "
+                        "it cannot be killed", exec_id, container_id, pid)
+            return False
+        try:
+            os.kill(pid, signal.SIGKILL)
+            return True
+        except ProcessLookupError:
+            return True  # ended meanwhile
+        except PermissionError:
+            pass
+        inner = _namespace_pid(pid)
+        if inner is None:
+            return False
+        try:
+            with self._errors(container_id):
+                killer = self._api.exec_create(container_id, ["kill", "-9", str(inner)],
+                                               user="0")["Id"]
+                self._api.exec_start(killer)
+        except exception.ZunException:
+            LOG.warning("Cannot kill exec %s of container %s", exec_id, container_id,
+                        exc_info=True)
+            return False
+        return True
 
     def top(self, container_id: str, ps_args: str | None = None) -> dict[str, Any]:
         try:
@@ -434,6 +535,62 @@ class DockerDriver(base.ContainerDriver):
         }
 
 
+class _Capped:
+    """The first ``limit`` bytes of a stream, and a count of the rest."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.kept = bytearray()
+        self.over = 0
+
+    @property
+    def truncated(self) -> bool:
+        return self.over > 0
+
+    def add(self, chunk: bytes) -> bool:
+        """Keep what fits; False once something did not."""
+        room = self.limit - len(self.kept)
+        if room > 0:
+            self.kept += chunk[:room]
+        self.over += max(0, len(chunk) - max(room, 0))
+        return self.over == 0
+
+
+def _chunks(raw: Any) -> Iterator[bytes]:
+    """The byte chunks of an SDK answer: a stream, or one bytes/str value."""
+    if raw is None:
+        return
+    if isinstance(raw, (bytes, bytearray)):
+        yield bytes(raw)
+        return
+    if isinstance(raw, str):
+        yield raw.encode("utf-8")
+        return
+    for chunk in raw:
+        yield chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+
+
+def _pid_in_container(pid: int, container_id: str) -> bool:
+    """True when host pid ``pid`` belongs to ``container_id``'s cgroup."""
+    try:
+        with open(f"/proc/{pid}/cgroup", encoding="utf-8") as cgroup:
+            return bool(container_id) and container_id in cgroup.read()
+    except OSError:
+        return False
+
+
+def _namespace_pid(pid: int) -> int | None:
+    """Host pid ``pid`` as the container's own pid namespace numbers it."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="utf-8") as status:
+            for line in status:
+                if line.startswith("NSpid:"):
+                    return int(line.split()[-1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def _close_when(stop: threading.Event, done: threading.Event, stream: Any) -> None:
     """Close ``stream`` once ``stop`` is set; quit if the reader finished first."""
     while not stop.wait(0.2):
@@ -443,10 +600,13 @@ def _close_when(stop: threading.Event, done: threading.Event, stream: Any) -> No
 
 
 def _close_quietly(stream: Any) -> None:
+    close = getattr(stream, "close", None)
+    if close is None:  # a whole answer (bytes), nothing held open
+        return
     try:
-        stream.close()
+        close()
     except Exception:  # already closed, or closed by the other thread
-        LOG.debug("Event stream close raised", exc_info=True)
+        LOG.debug("Stream close raised", exc_info=True)
 
 
 def _text(raw: bytes | str | None) -> str:
