@@ -3,7 +3,7 @@ from importlib import metadata
 
 import pytest
 
-from zun.common import exception
+from zun.common import exception, plugins
 from zun.conf import CONF
 from zun.container import driver as loader
 from zun.container.driver import docker as docker_driver
@@ -13,7 +13,7 @@ from zun.container.driver import rkt
 @pytest.fixture
 def no_entry_points(monkeypatch):
     """As if zun ran from a source tree that pip never installed."""
-    monkeypatch.setattr(loader.metadata, "entry_points", lambda **kw: [])
+    monkeypatch.setattr(plugins.metadata, "entry_points", lambda **kw: [])
 
 
 def test_default_comes_from_config():
@@ -48,7 +48,7 @@ def test_entry_points_win(monkeypatch):
         def load(self):
             return Marker
 
-    monkeypatch.setattr(loader.metadata, "entry_points", lambda **kw: [EP()])
+    monkeypatch.setattr(plugins.metadata, "entry_points", lambda **kw: [EP()])
     assert type(loader.load_driver("rkt")) is Marker
 
 

@@ -3,56 +3,23 @@
 Drivers are found through the ``zun.container.driver`` entry points declared
 in setup.cfg, so an out-of-tree driver can plug in. When zun runs from a
 source tree that was never installed, there are no entry points; the driver
-is then imported from ``zun.container.driver.<name>`` by convention.
+is then imported from ``zun.container.driver.<name>`` by convention
+(:mod:`zun.common.plugins`).
 """
 from __future__ import annotations
 
-import importlib
-import inspect
-import pkgutil
-import re
-from importlib import metadata
-
-from zun.common import exception
+from zun.common import plugins
 from zun.conf import CONF
 from zun.container.driver import base
 
 ENTRY_POINT_GROUP = "zun.container.driver"
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_FINDER = plugins.DriverFinder("container driver", ENTRY_POINT_GROUP, __name__,
+                               base.ContainerDriver)
 
 
 def available() -> list[str]:
     """Names that load: installed entry points plus in-tree driver modules."""
-    names = {ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
-    for module in pkgutil.iter_modules(__path__):
-        if _NAME.match(module.name) and _from_module(module.name) is not None:
-            names.add(module.name)
-    return sorted(names)
-
-
-def _from_entry_point(name: str) -> type | None:
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP, name=name):
-        loaded = ep.load()
-        # anything but a class is no driver: load_driver then says which are
-        return loaded if isinstance(loaded, type) else None
-    return None
-
-
-def _from_module(name: str) -> type | None:
-    """The concrete driver class named ``name`` in the module of that name."""
-    if name == "base":
-        return None
-    try:
-        module = importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as err:
-        if err.name == f"{__name__}.{name}":
-            return None
-        raise
-    for _, cls in inspect.getmembers(module, inspect.isclass):
-        if (issubclass(cls, base.ContainerDriver) and not inspect.isabstract(cls)
-                and cls.name == name):
-            return cls
-    return None
+    return _FINDER.available()
 
 
 def load_driver(name: str | None = None) -> base.ContainerDriver:
@@ -60,12 +27,5 @@ def load_driver(name: str | None = None) -> base.ContainerDriver:
 
     An unknown name is a configuration error, reported with the choices.
     """
-    name = name or CONF.container_driver
-    cls = None
-    if _NAME.match(name or ""):
-        cls = _from_entry_point(name) or _from_module(name)
-    if cls is None or not issubclass(cls, base.ContainerDriver):
-        choices = ", ".join(available())
-        raise exception.Invalid(
-            reason=f"unknown container driver '{name}' (available: {choices})")
-    return cls()
+    driver: base.ContainerDriver = _FINDER.find(name or CONF.container_driver)()
+    return driver
