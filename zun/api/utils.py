@@ -6,7 +6,6 @@ equally tolerant and equally strict.
 """
 from __future__ import annotations
 
-import datetime
 import shlex
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Protocol, Sequence
 from urllib.parse import urlencode
@@ -17,7 +16,7 @@ import webob
 from zun.api import versions
 from zun.api.middleware import request_limits
 from zun.api.schemas import validation
-from zun.common import exception, policy
+from zun.common import exception, policy, timeutils
 from zun.common.context import RequestContext
 
 if TYPE_CHECKING:
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 # The latest epoch second ISO 8601 can write (9999-12-31T23:59:59Z).
-_MAX_EPOCH = 253402300799
 
 
 # pecan.request is untyped (Any): the typed locals below name what the
@@ -104,18 +102,14 @@ def query_since(name: str = "since") -> str | None:
     if value is None or value == "":
         return None
     text: str = value.strip()
-    if text.isdigit() and len(text) <= len(str(_MAX_EPOCH)) and int(text) <= _MAX_EPOCH:
-        return text
-    if len(text) <= 64 and not text.isdigit():
-        try:
-            datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-            return text
-        except ValueError:
-            pass
-    raise validation.invalid_field(
-        "query parameter '%s'" % name, value[:64],
-        "Expected epoch seconds (0 to %d) or an ISO 8601 time such as "
-        "2024-01-31T12:00:00Z." % _MAX_EPOCH)
+    try:
+        timeutils.epoch_seconds(text)
+    except ValueError:
+        raise validation.invalid_field(
+            "query parameter '%s'" % name, value[:64],
+            "Expected epoch seconds (0 to %d) or an ISO 8601 time such as "
+            "2024-01-31T12:00:00Z." % timeutils.MAX_EPOCH) from None
+    return text
 
 
 def check_query_keys(allowed: Iterable[str]) -> None:

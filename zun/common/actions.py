@@ -92,6 +92,9 @@ class Action:
     min_version: str = "1.1"
     max_version: str | None = None       # last version serving it (None: current)
     overrides_task: bool = False         # may run while another task is in flight
+    # waits as long as the caller asks (a grace period): the agent runs it on
+    # a pool of its own so it cannot hold the workers other tenants need
+    waits: bool = False
     variant_of: str | None = None        # shares the route of this action
 
     @property
@@ -113,10 +116,10 @@ _RUNNING = (st.RUNNING,)
 
 
 def _generic(name: str, summary: str, allowed: tuple[str, ...], task: str,
-             params: tuple[Param, ...] = ()) -> Action:
+             params: tuple[Param, ...] = (), waits: bool = False) -> Action:
     return Action(name, summary, "POST", name, allowed, task_state=task,
                   capability=name, agent_method="container_action", rpc="cast",
-                  driver_method=name, params=params)
+                  driver_method=name, params=params, waits=waits)
 
 
 _ROWS = (
@@ -142,9 +145,9 @@ _ROWS = (
     _generic("start", "Start a Created/Stopped container.",
              (st.CREATED, st.STOPPED, st.ERROR), st.CONTAINER_STARTING),
     _generic("stop", "Stop a running container.", _RUNNING, st.CONTAINER_STOPPING,
-             (_TIMEOUT,)),
+             (_TIMEOUT,), waits=True),
     _generic("reboot", "Restart a container.", (st.CREATED, st.RUNNING, st.STOPPED, st.ERROR),
-             st.CONTAINER_REBOOTING, (_TIMEOUT,)),
+             st.CONTAINER_REBOOTING, (_TIMEOUT,), waits=True),
     _generic("pause", "Pause a running container.", _RUNNING, st.CONTAINER_PAUSING),
     _generic("unpause", "Unpause a paused container.", (st.PAUSED,),
              st.CONTAINER_UNPAUSING),

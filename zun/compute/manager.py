@@ -258,10 +258,11 @@ class Manager:
         """A generic action of the registry: one driver call, its parameters
         passed by name (start, stop(timeout), kill(signal), ...).
 
-        An action taking a ``timeout`` (a wait the caller sizes) runs on the
-        wait pool (see WAIT_WORKERS) and this returns its future at once;
-        the container counts as active from now, so recovery leaves a queued
-        one alone. Others run here and return None.
+        An action that waits as long as the caller asks (``waits`` in the
+        registry: stop, reboot) runs on the wait pool (see WAIT_WORKERS) and
+        this returns its future at once; the container counts as active from
+        now, so recovery leaves a queued one alone. Others run here and
+        return None.
         """
         row_def = actions.get(action)
         if not row_def.generic or not row_def.task_state:
@@ -269,7 +270,7 @@ class Manager:
                                            "dispatches generically" % action)
         known = {p.name for p in row_def.params}
         kwargs = {k: v for k, v in (params or {}).items() if k in known}
-        if "timeout" not in known:
+        if not row_def.waits:
             self._action(context, uuid, row_def, kwargs)
             return None
         with self._active_lock:

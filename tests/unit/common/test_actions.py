@@ -202,3 +202,9 @@ def test_openapi_documents_exactly_the_routed_actions():
         assert op["summary"].startswith(action.summary), action.name
         names = {p.get("name") for p in op["parameters"] if "name" in p}
         assert {p.name for p in action.params} <= names
+
+
+def test_actions_that_wait_are_the_generic_ones_with_a_grace_period():
+    waiting = {a.name for a in actions.ACTIONS.values() if a.waits}
+    assert waiting == {"stop", "reboot"}
+    assert all(actions.get(n).generic for n in waiting)

@@ -9,7 +9,7 @@ import requests
 
 from zun.common import exception
 from zun.conf import CONF
-from zun.container.driver import base
+from zun.container.driver import base, docker_output
 from zun.container.driver import docker as docker_driver
 
 UUID = "0b5c6d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e"
@@ -592,7 +592,7 @@ def test_exec_timeout_kills_the_command(monkeypatch, fake):
         def in_container(pid, cid):
             seen.append((pid, cid))
             return pid == victim.pid and cid == "cid"
-        monkeypatch.setattr(docker_driver, "_pid_in_container", in_container)
+        monkeypatch.setattr(docker_output, "pid_in_container", in_container)
         CONF.set_override("execute_timeout", 1, group="docker")
         try:
             output, code = driver.execute("cid", ["sleep", "600"])
@@ -619,7 +619,7 @@ def test_a_pid_outside_the_container_is_never_signalled(monkeypatch, fake):
 
 
 def test_capped_counts_what_did_not_fit():
-    capped = docker_driver._Capped(5)
+    capped = docker_output.Capped(5)
     assert capped.add(b"abc") and not capped.truncated
     assert not capped.add(b"defg")
     assert not capped.add(b"hi")

@@ -10,7 +10,6 @@ Data mapping lives in ``docker_facts`` and the error table in
 from __future__ import annotations
 
 import contextlib
-import datetime
 import os
 import signal
 import threading
@@ -22,9 +21,9 @@ import docker.errors
 import docker.models.containers
 from oslo_log import log as logging
 
-from zun.common import exception
+from zun.common import exception, timeutils
 from zun.conf import CONF
-from zun.container.driver import base, docker_errors, docker_facts
+from zun.container.driver import base, docker_errors, docker_facts, docker_output
 
 LOG = logging.getLogger(__name__)
 
@@ -321,15 +320,15 @@ class DockerDriver(base.ContainerDriver):
         if since_epoch:
             kwargs["since"] = since_epoch
         limit = CONF.docker.max_log_bytes
-        capped = _Capped(limit)
+        capped = docker_output.Capped(limit)
         with self._errors(container_id):
             stream = self._api.logs(container_id, **kwargs)
             try:
-                for chunk in _chunks(stream):
+                for chunk in docker_output.chunks(stream):
                     if not capped.add(chunk):
                         break  # stop reading: the engine's answer is dropped
             finally:
-                _close_quietly(stream)
+                docker_output.close_quietly(stream)
         if capped.truncated:
             return _text(bytes(capped.kept)) + (
                 f"\n[zun: output truncated at the {limit}-byte limit "
@@ -363,7 +362,7 @@ class DockerDriver(base.ContainerDriver):
         return text, int(code) if code is not None else -1
 
     def _exec_collect(self, container_id: str, exec_id: str, stream: Any,
-                      limit: int) -> tuple[_Capped, str | None]:
+                      limit: int) -> tuple[docker_output.Capped, str | None]:
         """Read the exec's output until it ends or ``execute_timeout`` passes.
 
         The SDK reads exec output without any timeout, so a helper thread
@@ -371,13 +370,13 @@ class DockerDriver(base.ContainerDriver):
         the stream closed, which ends the helper too: no reader outlives the
         request. Returns the output and, on a timeout, the marker line.
         """
-        capped = _Capped(limit)
+        capped = docker_output.Capped(limit)
         lock = threading.Lock()
         failure: list[BaseException] = []
 
         def run() -> None:
             try:
-                for chunk in _chunks(stream):
+                for chunk in docker_output.chunks(stream):
                     with lock:
                         capped.add(chunk)
             except Exception as err:  # handed to the caller below
@@ -390,7 +389,7 @@ class DockerDriver(base.ContainerDriver):
         marker = None
         if worker.is_alive():
             killed = self._kill_exec(container_id, exec_id)
-            _close_quietly(stream)
+            docker_output.close_quietly(stream)
             worker.join(_READER_GRACE)
             marker = (f"\n[zun: command killed after the {seconds}-second "
                       f"execute_timeout]\n" if killed else
@@ -398,12 +397,12 @@ class DockerDriver(base.ContainerDriver):
                       f"execute_timeout and could not be killed; it may still be "
                       f"running]\n")
         else:
-            _close_quietly(stream)
+            docker_output.close_quietly(stream)
         if failure and marker is None:
             with self._errors(container_id):
                 raise failure[0]
         with lock:
-            result = _Capped(limit)
+            result = docker_output.Capped(limit)
             result.kept, result.over = bytearray(capped.kept), capped.over
         return result, marker
 
@@ -424,7 +423,7 @@ class DockerDriver(base.ContainerDriver):
         except exception.ZunException:
             LOG.warning("Cannot inspect exec %s to kill it", exec_id, exc_info=True)
             return False
-        if pid <= 0 or not _pid_in_container(pid, container_id):
+        if pid <= 0 or not docker_output.pid_in_container(pid, container_id):
             LOG.warning("Exec %s of container %s: pid %s is not visible here; "
                         "it cannot be killed", exec_id, container_id, pid)
             return False
@@ -435,7 +434,7 @@ class DockerDriver(base.ContainerDriver):
             return True  # ended meanwhile
         except PermissionError:
             pass
-        inner = _namespace_pid(pid)
+        inner = docker_output.namespace_pid(pid)
         if inner is None:
             return False
         try:
@@ -490,7 +489,7 @@ class DockerDriver(base.ContainerDriver):
         except exception.ZunException as err:
             raise exception.DockerError(error_msg=f"cannot follow events: {err}") from err
         done = threading.Event()
-        watcher = threading.Thread(target=_close_when, args=(stop, done, stream),
+        watcher = threading.Thread(target=docker_output.close_when, args=(stop, done, stream),
                                    name="zun-docker-events-watcher", daemon=True)
         watcher.start()
         try:
@@ -508,7 +507,7 @@ class DockerDriver(base.ContainerDriver):
                           f"{docker_errors.short(err)}") from err
         finally:
             done.set()
-            _close_quietly(stream)
+            docker_output.close_quietly(stream)
             client.close()
         if not stop.is_set():
             raise exception.DockerError(error_msg=f"event stream from {self._url} ended")
@@ -535,80 +534,6 @@ class DockerDriver(base.ContainerDriver):
         }
 
 
-class _Capped:
-    """The first ``limit`` bytes of a stream, and a count of the rest."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.kept = bytearray()
-        self.over = 0
-
-    @property
-    def truncated(self) -> bool:
-        return self.over > 0
-
-    def add(self, chunk: bytes) -> bool:
-        """Keep what fits; False once something did not."""
-        room = self.limit - len(self.kept)
-        if room > 0:
-            self.kept += chunk[:room]
-        self.over += max(0, len(chunk) - max(room, 0))
-        return self.over == 0
-
-
-def _chunks(raw: Any) -> Iterator[bytes]:
-    """The byte chunks of an SDK answer: a stream, or one bytes/str value."""
-    if raw is None:
-        return
-    if isinstance(raw, (bytes, bytearray)):
-        yield bytes(raw)
-        return
-    if isinstance(raw, str):
-        yield raw.encode("utf-8")
-        return
-    for chunk in raw:
-        yield chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
-
-
-def _pid_in_container(pid: int, container_id: str) -> bool:
-    """True when host pid ``pid`` belongs to ``container_id``'s cgroup."""
-    try:
-        with open(f"/proc/{pid}/cgroup", encoding="utf-8") as cgroup:
-            return bool(container_id) and container_id in cgroup.read()
-    except OSError:
-        return False
-
-
-def _namespace_pid(pid: int) -> int | None:
-    """Host pid ``pid`` as the container's own pid namespace numbers it."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="utf-8") as status:
-            for line in status:
-                if line.startswith("NSpid:"):
-                    return int(line.split()[-1])
-    except (OSError, ValueError):
-        return None
-    return None
-
-
-def _close_when(stop: threading.Event, done: threading.Event, stream: Any) -> None:
-    """Close ``stream`` once ``stop`` is set; quit if the reader finished first."""
-    while not stop.wait(0.2):
-        if done.is_set():
-            return
-    _close_quietly(stream)
-
-
-def _close_quietly(stream: Any) -> None:
-    close = getattr(stream, "close", None)
-    if close is None:  # a whole answer (bytes), nothing held open
-        return
-    try:
-        close()
-    except Exception:  # already closed, or closed by the other thread
-        LOG.debug("Stream close raised", exc_info=True)
-
-
 def _text(raw: bytes | str | None) -> str:
     if raw is None:
         return ""
@@ -631,18 +556,10 @@ def _tail(tail: str | int) -> str | int:
 
 
 def _since(since: str | int | None) -> int | None:
-    """Epoch seconds from an int or an ISO 8601 string (naive means UTC)."""
+    """Epoch seconds, as the API checked them (zun.common.timeutils)."""
     if since in (None, ""):
         return None
-    if isinstance(since, (int, float)):
-        return int(since)
-    text = str(since).strip()
-    if text.isdigit():
-        return int(text)
     try:
-        when = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return timeutils.epoch_seconds(since)
     except ValueError:
         raise exception.InvalidValue(value=since, field="since") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.timezone.utc)
-    return int(when.timestamp())
