@@ -8,7 +8,9 @@
 #      ZUN_ENDPOINT (http://127.0.0.1:9517/v1)
 # Accounts (domain Default; written with ids to $KEYSTONE_DIR/accounts.json):
 #   admin/adminpass (project admin, role admin), demo/demopass (demo, member),
-#   alt_demo/altpass (alt_demo, member), zun/zunpass (service, admin + service).
+#   alt_demo/altpass (alt_demo, member), demo_reader/readerpass (demo, reader),
+#   zun/zunpass (service, admin + service); admin also holds admin on the system
+#   (a system-scoped token: `system_scope='all'`).
 set -euo pipefail
 
 D=${KEYSTONE_DIR:-/tmp/zun-keystone}
@@ -155,9 +157,12 @@ ACCOUNTS = {
     "admin": ("adminpass", "admin", ["admin"]),
     "demo": ("demopass", "demo", ["member"]),
     "alt_demo": ("altpass", "alt_demo", ["member"]),
+    "demo_reader": ("readerpass", "demo", ["reader"]),
     "zun": ("zunpass", "service", ["admin", "service"]),
 }
 ROLES = ["admin", "member", "reader", "service"]
+# username -> roles on the system ("all"): who may get a system-scoped token
+SYSTEM_ROLES = {"admin": ["admin"]}
 
 
 def password_session(user, password, project):
@@ -231,6 +236,8 @@ for user, (password, project_name, role_names) in ACCOUNTS.items():
     for role in role_names:
         call("PUT", "/projects/%s/users/%s/roles/%s" % (project["id"], found["id"],
                                                        roles[role]["id"]))
+    for role in SYSTEM_ROLES.get(user, []):
+        call("PUT", "/system/users/%s/roles/%s" % (found["id"], roles[role]["id"]))
     try:  # a leftover user with another password would break every test
         password_session(user, password, project_name).get_token()
     except exceptions.Unauthorized:
@@ -238,7 +245,8 @@ for user, (password, project_name, role_names) in ACCOUNTS.items():
         password_session(user, password, project_name).get_token()
     out["accounts"][user] = {"username": user, "password": password, "user_id": found["id"],
                              "project_name": project_name, "project_id": project["id"],
-                             "roles": role_names}
+                             "roles": role_names,
+                             "system_roles": SYSTEM_ROLES.get(user, [])}
 tmp = os.environ["ACCOUNTS"] + ".new"
 with open(tmp, "w") as fh:
     json.dump(out, fh, indent=2, sort_keys=True)

@@ -237,7 +237,7 @@ class ZunProcesses:
             uuids = [r[0] for r in con.execute("SELECT uuid FROM container")]
             con.close()
         except sqlite3.Error:
-            return
+            uuids = []  # another backend: the host label below still finds them
         try:
             client = docker.DockerClient(base_url=self.docker_url)
         except docker.errors.DockerException:

@@ -11,6 +11,7 @@ import pytest
 
 from tests.functional import harness
 from tests.functional.test_cli import zun_cli
+from tests.functional.test_reason_exposure import admin_event_details
 from tests.functional.token_stub import TokenStub
 
 BINARY = "zun-compute"
@@ -95,8 +96,11 @@ def test_a_disabled_host_gets_no_new_container(zun, admin, member):
         refused = member.run()
         created.append(refused["uuid"])
         shown = member.wait_status(refused["uuid"], "Error")
-        assert zun.host in shown["status_reason"]
-        assert "disabled" in shown["status_reason"] and reason in shown["status_reason"]
+        # the member reads no host and no disabled reason; the admin does (events)
+        assert shown["status_reason"] == ("No valid host was found: no compute host "
+                                          "is available")
+        detail = admin_event_details(admin, refused["uuid"])
+        assert zun.host in detail and "disabled" in detail and reason in detail
     finally:
         enabled = _set_disabled(admin, zun, False)
     assert enabled["disabled"] is False

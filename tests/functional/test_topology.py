@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from tests.functional import engines, harness
 from tests.functional.test_cli import zun_cli
+from tests.functional.test_reason_exposure import admin_event_details
 from tests.functional.token_stub import TokenStub
 
 BINARY = "zun-compute"
@@ -243,9 +244,13 @@ def test_zun_cli_hints_and_runtime_steer_the_scheduler(topology, stub, runtimes,
                 harness.IMAGE, *harness.SLEEPER)
         failed = noauth.wait_status(name, "Error")
         made.append(failed["uuid"])
+        # the reason is the member's to read: it names the hints, not the hosts
         reason = failed["status_reason"]
-        assert "%s: labels do not match hint(s) disk=nvme" % host_a in reason, reason
-        assert "%s: labels do not match hint(s) disk=nvme" % host_b in reason, reason
+        assert reason == "No valid host was found: no host matches the scheduler hints"
+        # admins read which host refused and why in the create action's event
+        detail = admin_event_details(noauth, failed["uuid"])
+        assert "%s: labels do not match hint(s) disk=nvme" % host_a in detail, detail
+        assert "%s: labels do not match hint(s) disk=nvme" % host_b in detail, detail
         assert_gone(runtimes, failed["uuid"])
 
         # a runtime no up host offers: refused before any row is written

@@ -298,6 +298,7 @@ _ERROR_MEANING = {
          "its version window.",
     409: "The container's status (or an operation in flight, or its host being "
          "down) does not allow this now.",
+    413: "The body is larger than [api] max_request_body_size.",
     415: "The body is not application/json.",
     503: "The compute agent or the message bus cannot be reached; nothing was "
          "changed.",
@@ -601,7 +602,10 @@ def document(version: versions.Version = versions.MAX_VERSION) -> dict[str, Any]
             op["operationId"] = _operation_id(method, path)
             if path != "/healthcheck":
                 op["parameters"] = [_VERSION_PARAM] + op.get("parameters", [])
+            if "requestBody" in op:
+                op["responses"]["413"] = _ref("responses", "E413")
             paths[path][method] = op
+    _add_links(paths)
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -645,6 +649,23 @@ def document(version: versions.Version = versions.MAX_VERSION) -> dict[str, Any]
             },
         },
     }
+
+
+def _add_links(paths: dict[str, Any]) -> None:
+    """OpenAPI links: the uuid a create answers names the container of every
+    operation under it, and an action list names its actions, so that clients
+    and stateful fuzzers follow real resources instead of guessing names."""
+    item = "/v1/containers/{container_ident}"
+    by_uuid = {"container_ident": "$response.body#/uuid"}
+    paths["/v1/containers"]["post"]["responses"]["202"]["links"] = {
+        op["operationId"]: {"operationId": op["operationId"], "parameters": by_uuid}
+        for path, methods in paths.items() if path.startswith(item)
+        for op in methods.values()}
+    show_action = paths[item + "/container_actions/{request_id}"]["get"]["operationId"]
+    paths[item + "/container_actions"]["get"]["responses"]["200"]["links"] = {
+        show_action: {"operationId": show_action, "parameters": {
+            "container_ident": "$request.path.container_ident",
+            "request_id": "$response.body#/containerActions/0/request_id"}}}
 
 
 def _operation_id(method: str, path: str) -> str:

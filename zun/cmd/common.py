@@ -9,7 +9,7 @@ from typing import Callable
 
 from oslo_log import log as oslo_log
 
-from zun.conf import CONF
+from zun.conf import CONF, registry
 
 _QUIET_LOGGERS = ["amqp=WARN", "amqplib=WARN", "kombu=WARN", "oslo.messaging=INFO",
                   "oslo_messaging=INFO", "urllib3.connectionpool=WARN",
@@ -23,6 +23,7 @@ def prepare(argv: list[str] | None = None) -> None:
     oslo_log.set_defaults(default_log_levels=oslo_log.get_default_log_levels()
                           + _QUIET_LOGGERS)
     CONF(sys.argv[1:] if argv is None else argv, project="zun")
+    registry.validate(CONF)
     oslo_log.setup(CONF, "zun")
     logging.captureWarnings(True)
 

@@ -22,8 +22,11 @@ from zun.common import exception
 from zun.common import states as st
 
 # Policy defaults (the rule names in zun.common.policies.base; repeated as
-# strings because policies import this module, not the other way round).
-ADMIN_OR_OWNER = "rule:admin_or_owner"
+# strings because policies import this module, not the other way round): a
+# project's readers may run the actions that only read (GET), its members
+# every other one.
+READER = "rule:project_reader"
+MEMBER = "rule:project_member"
 ADMIN = "rule:admin_api"
 
 # The RPC API version of the compute agent (zun.compute.manager serves it,
@@ -88,7 +91,7 @@ class Action:
     rpc_version: str = "1.0"             # the agent RPC version that first served it
     driver_method: str | None = None     # for generic actions: the driver's method
     params: tuple[Param, ...] = ()       # generic actions' query parameters
-    policy_default: str = ADMIN_OR_OWNER
+    policy_default: str = MEMBER
     min_version: str = "1.1"
     max_version: str | None = None       # last version serving it (None: current)
     overrides_task: bool = False         # may run while another task is in flight
@@ -164,11 +167,14 @@ _ROWS = (
            agent_method="container_exec", rpc="call"),
     Action("logs", "The container's output.", "GET", "logs",
            (st.CREATED, st.ERROR, st.PAUSED, st.RUNNING, st.STOPPED, st.UNKNOWN),
-           capability="logs", agent_method="container_logs", rpc="call"),
+           capability="logs", agent_method="container_logs", rpc="call",
+           policy_default=READER),
     Action("top", "The container's processes.", "GET", "top", _RUNNING,
-           capability="top", agent_method="container_top", rpc="call"),
+           capability="top", agent_method="container_top", rpc="call",
+           policy_default=READER),
     Action("stats", "One resource-usage sample.", "GET", "stats", _RUNNING,
-           capability="stats", agent_method="container_stats", rpc="call"),
+           capability="stats", agent_method="container_stats", rpc="call",
+           policy_default=READER),
     # Calls, not casts (upstream casts and answers 200 regardless): the
     # answer says whether the runtime really connected the container.
     Action("network_attach", "Connect the container to one of its project's networks.",
@@ -180,7 +186,7 @@ _ROWS = (
            capability="network", agent_method="container_network_detach",
            rpc="call", rpc_version="1.1", min_version="1.6"),
     Action("network_list", "The container's networks and addresses.", "GET",
-           "network_list", None, min_version="1.13"),
+           "network_list", None, min_version="1.13", policy_default=READER),
 )
 
 ACTIONS: dict[str, Action] = {a.name: a for a in _ROWS}

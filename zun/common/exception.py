@@ -118,6 +118,18 @@ class ImageNotFound(Invalid):
     error_code = "image_not_found"
 
 
+class RegistryNotAllowed(Invalid):
+    """The image's registry is refused by the operator's ``[registry]`` lists.
+
+    A code of its own, so that a client can tell a deployment's policy from
+    a typo; the message is an :func:`invalid_field` one naming ``image``
+    (see ``zun.common.image_ref.check_registry``).
+    """
+
+    msg_fmt = "%(detail)s"
+    error_code = "registry_not_allowed"
+
+
 # --- 403 -------------------------------------------------------------------
 class PolicyNotAuthorized(ZunException):
     msg_fmt = "Policy doesn't allow %(action)s to be performed."
@@ -245,18 +257,26 @@ class StaleUpdate(Conflict):
 
 
 class ContainerHostNotUp(Conflict):
-    """Upstream answers 500 here; the host being down is a state, not a bug."""
+    """Upstream answers 500 here; the host being down is a state, not a bug.
 
-    msg_fmt = ("Container %(container)s is on host %(host)s, whose compute "
-               "service is down; try again when it is back.")
+    The message names no host (members read it); ``host`` stays in
+    ``kwargs``, and administrators see it in the container's ``host`` field.
+    """
+
+    msg_fmt = ("The compute service of the host of container %(container)s is "
+               "down; try again when it is back.")
     error_code = "container_host_not_up"
 
 
 class HostFull(Conflict):
-    """The chosen host has no room left for this container (claim refused)."""
+    """The chosen host has no room left for this container (claim refused).
 
-    msg_fmt = ("Host %(host)s cannot fit %(requested)s more %(resource)s "
-               "(%(used)s used of %(limit)s).")
+    The message names neither the host nor its capacity (members read it);
+    ``host``, ``used`` and ``limit`` stay in ``kwargs`` for the scheduler's
+    admin-only detail.
+    """
+
+    msg_fmt = "The host has no room for %(requested)s more %(resource)s."
     error_code = "host_full"
 
 
@@ -269,11 +289,22 @@ class RuntimeOperationFailed(ZunException):
 
 
 class NoValidHost(ZunException):
-    """No compute host passed the scheduler's filters (upstream: a 500)."""
+    """No compute host passed the scheduler's filters (upstream: a 500).
+
+    ``reason`` is what members read: which part of the request no host met,
+    never a host's name, labels or capacity. ``detail`` (optional) is the
+    administrators' account, host by host; zun.scheduler words both.
+    """
 
     msg_fmt = "No valid host was found: %(reason)s"
     code = 409
     error_code = "no_valid_host"
+
+    @property
+    def detail(self) -> str:
+        """The admin-only text (the member's message when none was given)."""
+        detail = self.kwargs.get("detail")
+        return "No valid host was found: %s" % detail if detail else self.message
 
 
 # --- 413 -------------------------------------------------------------------
@@ -324,8 +355,24 @@ class NetworkError(ContainerRuntimeError):
 
 
 class ServiceUnavailable(ZunException):
-    """A dependency (message bus, compute agent) cannot be reached."""
+    """A dependency (message bus, compute agent) cannot be reached.
+
+    Its message is shown to members (503s are not hidden): it says which
+    kind of dependency is away, never its host name, URL or socket path
+    (the raiser logs those).
+    """
 
     msg_fmt = "%(reason)s"
     code = 503
     error_code = "service_unavailable"
+
+
+def engine_unreachable() -> ServiceUnavailable:
+    """The one wording of "the container engine cannot be reached" (503).
+
+    Raised on the compute host by every driver that talks to the engine; it
+    reaches members as a 503 or in a status_reason, so it names no URL or
+    socket path: the caller logs where it tried.
+    """
+    return ServiceUnavailable(reason="The container engine on the compute host "
+                                     "cannot be reached; try again later.")

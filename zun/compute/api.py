@@ -14,7 +14,10 @@ operation in flight forbids it), ``Conflict`` (409: never placed on a host,
 or the host's agent is too old for the action), ``ContainerHostNotUp`` (409),
 ``UnsupportedOperation`` (400: the host's driver cannot do it) and
 ``ServiceUnavailable`` (503: the bus or the agent is unreachable; the claim
-is undone). Calls (logs, exec, top, stats, update) also re-raise what the
+is undone). A claim that grows what the container holds (a resize; a
+rebuild, start or reboot of an Error row that holds nothing on its host)
+may also raise ``OverQuota`` (403) or ``HostFull`` (409), leaving the row
+as it was (see docs/quotas.rst). Calls (logs, exec, top, stats, update) also re-raise what the
 agent raised (e.g. ``RuntimeContainerNotFound``, 404).
 """
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
+import oslo_messaging as messaging
 from oslo_utils import uuidutils
 
 from zun.common import actions, exception, states
@@ -71,10 +75,10 @@ class API:
         served = service.rpc_version or "1.0"
         if actions.version_tuple(served) < actions.version_tuple(row.rpc_version):
             raise exception.Conflict(
-                reason="the compute service on host %s serves RPC API %s, which "
-                       "cannot take '%s' (it needs %s); upgrade zun-compute on that "
-                       "host first" % (container.host, served, row.variant_of or action,
-                                      row.rpc_version))
+                reason="the compute service of this container's host serves RPC "
+                       "API %s, which cannot take '%s' (it needs %s); zun-compute "
+                       "on that host must be upgraded first"
+                       % (served, row.variant_of or action, row.rpc_version))
         if not scheduler.service_is_up(service):
             raise exception.ContainerHostNotUp(container=container.uuid,
                                                host=container.host)
@@ -89,13 +93,32 @@ class API:
             return False
         return scheduler.service_is_up(service)
 
+    @staticmethod
+    def _host_limits(context: RequestContext, host: str | None) -> dict[str, float] | None:
+        """What may be allocated on ``host`` (None: no inventory reported,
+        so no limit, as for a create)."""
+        if not host:
+            return None
+        try:
+            node = db_api.compute_node_get(context.elevated(), host)
+        except exception.NotFound:
+            return None
+        return scheduler.limits_of(node)
+
     def _claim(self, context: RequestContext, container: Container,
-               action: str) -> Container:
-        """Set the action's task state iff the status allows it and no task runs
-        (unless the action overrides tasks in flight).
+               action: str, values: dict[str, Any] | None = None,
+               quota: dict[str, int] | None = None,
+               check_room: bool = True) -> tuple[Container, dict[str, Any]]:
+        """Set the action's task state (and ``values``) iff the status allows
+        it and no task runs (unless the action overrides tasks in flight);
+        the claimed row and what the written columns held before.
 
         The compare-and-set is what makes two racing requests resolve to one
         202 and one 409; the pre-check only gives the loser a precise message.
+        It runs with the host's capacity (and ``quota``, for new values), so
+        a claim that makes the row hold more than before is refused (HostFull,
+        OverQuota) exactly as a create would be, in the same transaction.
+        ``check_room=False`` for deletes, which only ever give back.
         """
         row = actions.get(action)
         if not row.task_state or row.allowed is None:
@@ -104,9 +127,12 @@ class API:
         if not row.overrides_task:
             expected["task_state"] = None
         try:
-            return db_api.container_update(context.elevated(), container.uuid,
-                                           {"task_state": row.task_state},
-                                           expected=expected)
+            return db_api.container_claim(
+                context.elevated(), container.uuid,
+                dict(values or {}, task_state=row.task_state), expected=expected,
+                capacity=self._host_limits(context, container.host) if check_room
+                else None,
+                quota=quota)
         except exception.StaleUpdate as lost:
             current = db_api.container_get_by_uuid(context.elevated(), container.uuid)
             actions.check_allowed(action, current.uuid, current.status,
@@ -138,22 +164,32 @@ class API:
             raise
 
     def _begin(self, context: RequestContext, container: Container,
-               action: str) -> str:
+               action: str, values: dict[str, Any] | None = None,
+               quota: dict[str, int] | None = None) -> str:
         """The checks and the claim every state-changing action goes through;
         the host to send it to."""
+        return self._begin_claim(context, container, action, values, quota)[0]
+
+    def _begin_claim(self, context: RequestContext, container: Container,
+                     action: str, values: dict[str, Any] | None = None,
+                     quota: dict[str, int] | None = None
+                     ) -> tuple[str, Container, dict[str, Any]]:
+        """:meth:`_begin`, also returning the claimed row and what its
+        written columns held before."""
         actions.check_allowed(action, container.uuid, container.status,
                               container.task_state)
         host = self._check_host(context, container, action)
-        self._claim(context, container, action)
-        return host
+        claimed, previous = self._claim(context, container, action, values, quota)
+        return host, claimed, previous
 
     # --- create / show -------------------------------------------------------
     def container_create(self, context: RequestContext, values: dict[str, Any],
                          run: bool) -> Container:
         """Insert the row on a host that can take it and cast the create.
 
-        Returns the row (Creating), or an Error row holding no quota when no
-        host can take it (NoValidHost: the reason is in status_reason).
+        Returns the row (Creating), or an Error row when no host can take it
+        (NoValidHost: the reason is in status_reason); like every row it
+        counts against the project's quota until it is deleted.
         Raises OverQuota (403, no row written), UnsupportedOperation (400:
         hosts are fit but none can create) or ServiceUnavailable (503, the
         row ends in Error with the reason).
@@ -176,10 +212,17 @@ class API:
         try:
             row, host = self._place(context, values, requested_host, zone, hints, quota)
         except exception.NoValidHost as exc:
-            values.update(status=states.ERROR, status_reason=str(exc),
+            # The owner reads the reason (no host named); the per-host detail
+            # goes to the create action's event, which only admins see.
+            values.update(status=states.ERROR, status_reason=exc.message,
                           task_state=None, host=None)
             row = db_api.container_create(context, values, quota=quota)
             db_api.action_start(context, row.uuid, "create")
+            db_api.action_event_start(context, row.uuid, context.request_id,
+                                      scheduler.EVENT)
+            db_api.action_event_finish(context, row.uuid, context.request_id,
+                                       scheduler.EVENT, "Error", traceback=exc.detail,
+                                       details=exc.detail)
             db_api.action_finish(context, row.uuid, context.request_id, message="Error")
             return row
         db_api.action_start(context, row.uuid, "create")
@@ -213,8 +256,8 @@ class API:
                     context, placed, capacity=candidate.limits,
                     quota=quota), candidate.host
             except exception.HostFull as exc:
-                full.append(str(exc))
-        raise exception.NoValidHost(reason="; ".join(full))
+                full.append(exc)
+        raise scheduler.no_room(values, full)
 
     def container_show(self, context: RequestContext, container: Container) -> Container:
         """The row as stored: the agent's event sync keeps it current."""
@@ -255,7 +298,7 @@ class API:
             db_api.container_destroy(context.elevated(), container.uuid)
             return
         host = self._check_host(context, container, action)
-        self._claim(context, container, action)
+        self._claim(context, container, action, check_room=False)
         self._send(context, container, action,
                    lambda: self.rpcapi.container_delete(
                        context, host, container.uuid, force, stop))
@@ -272,27 +315,82 @@ class API:
                          patch: dict[str, Any]) -> Container:
         """Rename / auto_heal in the DB; cpu and memory resized on the host
         first when the runtime container exists (a call: the answer says
-        whether the runtime took the new limits)."""
+        whether the runtime took the new limits), in the DB only otherwise.
+
+        A resize is claimed like a create: the new values are written with
+        the task claim, checked against the project's quota (OverQuota, 403)
+        and, when the row holds resources on its host, the host's capacity
+        (HostFull, 409), in one transaction; nothing changes when refused.
+        If the agent refuses or fails it, the old values are given back.
+        """
         db_values: dict[str, Any] = {k: patch[k] for k in ("name", "auto_heal")
                                      if k in patch}
         resize: dict[str, Any] = {k: patch[k] for k in ("cpu", "memory") if k in patch}
+        if "memory" in resize:
+            resize["memory"] = str(resize["memory"])
         if resize:
             actions.check_allowed("update", container.uuid, container.status,
                                   container.task_state)
+            quota = (db_api.quota_get(context, container.project_id)
+                     if container.project_id else None)
             if container.container_id:
-                host = self._begin(context, container, "update")
-                self._send(context, container, "update",
-                           lambda: self.rpcapi.container_update(
-                               context, host, container.uuid,
-                               resize.get("cpu"),
-                               str(resize["memory"]) if "memory" in resize else None))
+                self._resize_on_host(context, container, resize, quota)
             else:
-                db_values.update(resize)
-                if "memory" in db_values:
-                    db_values["memory"] = str(db_values["memory"])
+                self._resize_in_db(context, container, resize, quota)
         if db_values:
             db_api.container_update(context.elevated(), container.uuid, db_values)
         return db_api.container_get_by_uuid(context.elevated(), container.uuid)
+
+    def _resize_in_db(self, context: RequestContext, container: Container,
+                      resize: dict[str, Any], quota: dict[str, int] | None) -> None:
+        """No runtime container: the new limits are the row's, claimed as a
+        create's (it applies them when it is rebuilt)."""
+        row = actions.get("update")
+        try:
+            db_api.container_claim(
+                context.elevated(), container.uuid, resize,
+                expected={"status": list(row.allowed or ()), "task_state": None,
+                          "container_id": None},
+                capacity=self._host_limits(context, container.host), quota=quota)
+        except exception.StaleUpdate as lost:
+            current = db_api.container_get_by_uuid(context.elevated(), container.uuid)
+            actions.check_allowed("update", current.uuid, current.status,
+                                  current.task_state)
+            raise exception.ContainerTaskInFlight(
+                action="update", id=container.uuid,
+                task_state=current.task_state or "another operation") from lost
+
+    def _resize_on_host(self, context: RequestContext, container: Container,
+                        resize: dict[str, Any], quota: dict[str, int] | None) -> None:
+        """Claim the new limits with the task, call the agent, give them
+        back (and release the task, in one write) if it did not take them.
+
+        The agent leaves the row alone when its driver fails, so the give-
+        back can expect exactly the claimed row. When the agent did not
+        answer in time it may still apply them: the new limits stay charged
+        (never less than the runtime may hold) and the task is released.
+        """
+        task = actions.get("update").task_state
+        host, claimed, previous = self._begin_claim(context, container, "update",
+                                                    resize, quota)
+        db_api.action_start(context, container.uuid, "update")
+        try:
+            self.rpcapi.container_update(context, host, container.uuid,
+                                         resize.get("cpu"), resize.get("memory"))
+        except Exception as exc:
+            timed_out = isinstance(exc, exception.ServiceUnavailable) and isinstance(
+                exc.__cause__, messaging.MessagingTimeout)
+            give_back = {} if timed_out else previous
+            try:
+                db_api.container_update(
+                    context.elevated(), container.uuid,
+                    dict(give_back, task_state=None),
+                    expected={"task_state": task, "version": claimed.version})
+            except exception.ZunException:
+                LOG.warning("Could not give back the resize claim of %s", container.uuid)
+            db_api.action_finish(context, container.uuid, context.request_id,
+                                 message="Error")
+            raise
 
     def container_rename(self, context: RequestContext, container: Container,
                          name: str) -> Container:

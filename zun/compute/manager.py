@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 import oslo_messaging as messaging
 
-from zun.common import actions, exception, states
+from zun.common import actions, exception, image_ref, states
 from zun.common import context as zun_context
 from zun.common.context import RequestContext
 from zun.compute import mounts
@@ -132,8 +132,13 @@ class Manager:
 
     def _fail(self, context: RequestContext, row: Container, task_state: str,
               exc: Exception, what: str) -> None:
-        """Record a failed operation truthfully: re-inspect, keep the reason."""
-        reason = "Failed to %s: %s" % (what, exc)
+        """Record a failed operation truthfully: re-inspect, keep the reason.
+
+        The reason is the owner's to read (``status_reason``), so it is
+        :func:`member_reason`; the full text and traceback are in the
+        action's admin-only event (see ``_event``) and in this host's log.
+        """
+        reason = "Failed to %s: %s" % (what, member_reason(exc))
         facts = None
         values: dict[str, Any] = {"status_reason": reason}
         if row.container_id:
@@ -145,7 +150,7 @@ class Manager:
                 values["status"] = states.ERROR
         else:
             values["status"] = states.ERROR
-        LOG.warning("Container %s: %s", row.uuid, reason)
+        LOG.warning("Container %s: failed to %s: %s", row.uuid, what, exc)
         self._finish(context, row.uuid, task_state, facts, values)
 
     def _load(self, context: RequestContext, uuid: str) -> Container:
@@ -209,6 +214,9 @@ class Manager:
         The runtime id is recorded before the start, so a failed start
         leaves a tracked container, never an orphan.
         """
+        # this host's [registry] lists may be stricter than the API's; refused
+        # here, the operation ends in Error with the reason
+        image_ref.check_registry(row.image or "")
         spec = spec_from_row(row)
         spec.binds = mounts.materialize(row.uuid, row.mounts)
         # the project's lock is held until the container names the network,
@@ -335,7 +343,13 @@ class Manager:
     # --- calls -------------------------------------------------------------
     def container_update(self, context: RequestContext, uuid: str,
                          cpu: float | None, memory: str | None) -> None:
-        """Resize in place, then record the new limits (task claimed by the API)."""
+        """Resize in place, then record the new limits (task claimed by the API).
+
+        The API claimed the new limits with the task (quota and host checked
+        there). When the driver fails, the row is left as claimed and the
+        error raised: the waiting API gives the old limits back and releases
+        the task in one compare-and-set, which expects the row untouched.
+        """
         task = states.CONTAINER_UPDATING
         values: dict[str, Any] = {"task_state": None}
         if cpu is not None:
@@ -347,15 +361,10 @@ class Manager:
             if row is None:
                 raise exception.Conflict(reason="the resize of %s was overtaken by "
                                                 "another operation" % uuid)
-            try:
-                with self._event(context, uuid, "update"):
-                    if row.container_id:
-                        self.driver.update(row.container_id, cpu=cpu,
-                                           memory_mib=int(memory) if memory else None)
-            except Exception:
-                db_api.container_update(context, uuid, {"task_state": None},
-                                        expected={"task_state": task})
-                raise
+            with self._event(context, uuid, "update"):
+                if row.container_id:
+                    self.driver.update(row.container_id, cpu=cpu,
+                                       memory_mib=int(memory) if memory else None)
             db_api.container_update(context, uuid, values, expected={"task_state": task})
 
     def container_network_attach(self, context: RequestContext, uuid: str,
@@ -433,8 +442,16 @@ class Manager:
         Claims the row like an API request would (compare-and-set of the
         task state), so a concurrent user action wins cleanly. Returns
         whether the heal was attempted.
+
+        Only a row that still holds its resources on this host is healed (the
+        compare-and-set expects that very row): one that holds nothing there
+        (Error, no runtime container) would grow the host's usage without the
+        capacity claim, so its owner rebuilds it through the API, which
+        takes that claim (docs/quotas.rst).
         """
         if row.status not in (actions.get("rebuild").allowed or ()):
+            return False
+        if not db_api.holds_on_host(row.status, row.container_id, row.task_state):
             return False
         ctx = zun_context.get_admin_context()
         try:
@@ -521,6 +538,20 @@ class Manager:
         LOG.info("Resolved the interrupted %s of %s: %s", task, row.uuid,
                  values["status"])
         return "resolved"
+
+
+def member_reason(exc: BaseException) -> str:
+    """What the container's owner may read of a failure on this host.
+
+    A zun exception's message is worded for them where it is raised (the
+    driver keeps the runtime's sentence about the container and scrubs the
+    engine's address and host paths from it). Anything else is a fault whose
+    text may name host paths or addresses: only its type is given here.
+    """
+    if isinstance(exc, exception.ZunException):
+        return exc.message
+    return ("an internal error occurred (%s); administrators find the detail "
+            "in the action's events" % type(exc).__name__)
 
 
 def _log_wait_failure(future: concurrent.futures.Future[None]) -> None:

@@ -9,12 +9,15 @@ never a 500.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import oslo_messaging as messaging
 
 from zun.common import actions, exception, rpc
 from zun.common.context import RequestContext
+
+LOG = logging.getLogger(__name__)
 
 
 def _why(exc: Exception) -> str:
@@ -46,9 +49,12 @@ class ComputeAPI:
             return send(context, host, row.agent_method, version=row.rpc_version,
                         **kwargs)
         except rpc.BUS_ERRORS as exc:
+            # members read the 503 (and a create's status_reason): no host name
+            LOG.warning("The compute service on host %s could not be reached for "
+                        "%s: %s", host, action, exc)
             raise exception.ServiceUnavailable(
-                reason="The compute service on host %s could not be reached: %s; "
-                       "try again later." % (host, _why(exc))) from exc
+                reason="The compute service of the container's host could not be "
+                       "reached: %s; try again later." % _why(exc)) from exc
 
     # --- casts -------------------------------------------------------------
     def container_create(self, context: RequestContext, host: str,

@@ -5,7 +5,7 @@ so zun uses that object everywhere rather than a private ConfigOpts.
 """
 from oslo_config import cfg
 
-from zun.conf import api, compute, database, default, docker, network, quota, scheduler
+from zun.conf import api, compute, database, default, docker, network, quota, registry, scheduler
 
 CONF = cfg.CONF
 
@@ -17,3 +17,4 @@ network.register_opts(CONF)
 database.register_opts(CONF)
 scheduler.register_opts(CONF)
 quota.register_opts(CONF)
+registry.register_opts(CONF)

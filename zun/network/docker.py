@@ -151,8 +151,8 @@ def _errors(url: str, what: str) -> Iterator[None]:
     except docker.errors.NotFound:
         raise
     except _CONNECTION as err:
-        raise exception.ServiceUnavailable(
-            reason=f"Docker engine unreachable at {url}: {_short(err)}") from err
+        LOG.warning("Docker engine unreachable at %s: %s", url, _short(err))
+        raise exception.engine_unreachable() from err
     except (docker.errors.DockerException, requests.exceptions.RequestException,
             OSError) as err:
         raise exception.NetworkError(error_msg=f"{what}: {_short(err)}") from err

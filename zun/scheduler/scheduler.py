@@ -3,13 +3,19 @@
 No Placement service: the DB already knows which agents are up (heartbeat),
 enabled, and what their driver can do. Each rejection is recorded per host so
 a failure can say exactly why nothing fit.
+
+A failure is worded twice, here and nowhere else: for the member who asked
+(``NoValidHost``'s ``reason``, stored as the container's ``status_reason``),
+it says what about the *request* could not be met and names no host, zone
+internals, label or capacity; for administrators (its ``detail``, recorded in
+the create action's admin-only event) it names every host and why it refused.
 """
 from __future__ import annotations
 
 import datetime
 import random
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from zun.common import exception
 from zun.common.context import RequestContext
@@ -18,6 +24,8 @@ from zun.db import api as db_api
 from zun.db import models
 
 COMPUTE_BINARY = "zun-compute"
+#: the create action's event that records a scheduling failure in detail
+EVENT = "scheduler__select_host"
 
 
 class ServiceFacts(Protocol):
@@ -180,6 +188,55 @@ FILTERS: tuple[_Filter, ...] = (_service_up, _availability_zone, _service_enable
 #: what remains once the database has kept only up and enabled services
 _ROW_FILTERS: tuple[_RowFilter, ...] = (_availability_zone, _capability, _runtime, _labels)
 
+#: what a member reads when hosts are down or disabled (not the request's fault)
+NO_HOST_AVAILABLE = "no compute host is available"
+OTHERS_UNAVAILABLE = "the other compute hosts are unavailable"
+#: what a member reads when a filter rejected hosts: about the request only
+_MEMBER_WORDING: dict[_Filter, Callable[[_Request], str]] = {
+    _availability_zone: lambda req: "no host is available in availability zone %s"
+                                    % req.availability_zone,
+    _capability: lambda req: "no host's container driver supports %s" % req.capability,
+    _runtime: lambda req: "no host offers runtime %s" % req.runtime,
+    _labels: lambda req: "no host matches the scheduler hints",
+}
+
+
+def _no_valid_host(summaries: Iterable[str], details: Iterable[str],
+                   unavailable: bool = False) -> exception.NoValidHost:
+    """The member's summaries (each said once, in filter order; then whether
+    hosts were down or disabled) and the admin's per-host details."""
+    said = list(dict.fromkeys(summaries))
+    if unavailable or not said:
+        said.append(OTHERS_UNAVAILABLE if said else NO_HOST_AVAILABLE)
+    reason = "; ".join(said)
+    return exception.NoValidHost(reason=reason, detail="; ".join(details) or reason)
+
+
+def _amount(values: Mapping[str, Any]) -> str:
+    """The resources a create asks for, as the member wrote them."""
+    asked = []
+    if values.get("cpu"):
+        asked.append("%g cpu" % float(values["cpu"]))
+    if values.get("memory"):
+        asked.append("%s MiB" % values["memory"])
+    if values.get("disk"):
+        asked.append("%s GiB of disk" % values["disk"])
+    return " / ".join(asked) or "this container"
+
+
+def no_room(values: Mapping[str, Any],
+            refusals: Sequence[exception.HostFull]) -> exception.NoValidHost:
+    """Every candidate host refused the claim of ``values`` (a create's
+    columns): the member reads the amount asked, the admin each host's use."""
+    details = []
+    for refused in refusals:
+        try:
+            details.append("%(host)s cannot fit %(requested)s more %(resource)s "
+                           "(%(used)s used of %(limit)s)" % refused.kwargs)
+        except KeyError:  # raised without the host's figures
+            details.append(refused.message)
+    return _no_valid_host(["no host has room for %s" % _amount(values)], details)
+
 
 def _fast_candidates(admin: RequestContext, req: _Request) -> list[Candidate]:
     """Candidates from rows that carry both service and inventory columns."""
@@ -230,7 +287,8 @@ def candidate_hosts(context: RequestContext, capability: str,
     are otherwise fit but none of their drivers can do it, ValidationError
     for a runtime no up, enabled host offers (requests that can never
     succeed: 400, raised before the caller writes anything), and NoValidHost
-    naming which filter rejected which host otherwise.
+    otherwise: its reason says which part of the request no host met, its
+    detail which filter rejected which host.
     """
     req = _Request(capability, requested_host, availability_zone, runtime,
                    dict(hints or {}))
@@ -250,6 +308,8 @@ def candidate_hosts(context: RequestContext, capability: str,
                 reason="requested host %s is not a compute host" % requested_host)
     nodes = {n.hostname: n for n in db_api.compute_node_list(admin)} if services else {}
     rejected: list[str] = []
+    summaries: list[tuple[int, str]] = []
+    unavailable = False
     # Of the hosts that are up, enabled and in the zone, those whose driver
     # cannot do it: if that is all of them, the request can never succeed.
     eligible = 0
@@ -263,6 +323,10 @@ def candidate_hosts(context: RequestContext, capability: str,
             candidates.append(Candidate(service.host, node))
             continue
         rejected.append("%s: %s" % (service.host, failed[1]))
+        if failed[0] in _MEMBER_WORDING:
+            summaries.append((FILTERS.index(failed[0]), _MEMBER_WORDING[failed[0]](req)))
+        else:  # down or disabled: the host's state, not the request's fault
+            unavailable = True
         if FILTERS.index(failed[0]) >= FILTERS.index(_capability):
             eligible += 1
             if failed[0] is _capability:
@@ -273,5 +337,5 @@ def candidate_hosts(context: RequestContext, capability: str,
     if lacking and len(lacking) == eligible:
         raise exception.UnsupportedOperation(driver=lacking[0].driver,
                                              operation=capability)
-    raise exception.NoValidHost(
-        reason="; ".join(rejected) if rejected else "no compute service is registered")
+    raise _no_valid_host((text for _, text in sorted(summaries)),
+                         rejected or ["no compute service is registered"], unavailable)

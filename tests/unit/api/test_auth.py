@@ -92,6 +92,7 @@ def test_delayed_auth_decision_still_401s_an_invalid_identity(delayed_keystone_a
         response = delayed_keystone_app.get("/v1/containers", headers=headers, status=401)
         error = response.json["errors"][0]
         assert error["status"] == 401 and error["code"] == "container.unauthorized"
+        assert "token is missing, invalid or expired" in error["detail"]
     assert delayed_keystone_app.get("/v1").status_int == 200
     assert compute.calls == []
 

@@ -146,7 +146,7 @@ def test_zunclient_quota_commands(endpoint):  # noqa: F811
 
 
 def test_over_quota_wins_over_no_valid_host(client):
-    # no host at all: within quota the row is an Error one (not charged) ...
+    # no host at all: within quota the row is an Error one (it counts) ...
     db_api.quota_update(zun_context.get_admin_context(), "proj-a", {"cpu": 1})
     body = {"image": "busybox", "memory": "64", "cpu": 0.5}
     resp = client.app.post_json("/v1/containers", body, headers=ALICE)
@@ -156,4 +156,10 @@ def test_over_quota_wins_over_no_valid_host(client):
                                 expect_errors=True)
     assert resp.status_int == 403
     assert "Quota exceeded for cpu" in _title(resp)
+    # the Error row's 0.5 cpu is charged: 0.6 more no longer fits
+    resp = client.app.post_json("/v1/containers", dict(body, cpu=0.6), headers=ALICE,
+                                expect_errors=True)
+    assert resp.status_int == 403
+    assert _title(resp) == ("Quota exceeded for cpu: requested 0.6, but already "
+                            "used 0.5 of 1.")
     assert len(db_api.container_list(zun_context.get_admin_context())) == 1

@@ -26,6 +26,7 @@ PINNED: dict[str, tuple[int, str]] = {
     "InvalidValue": (400, "invalid_value"),
     "UnsupportedOperation": (400, "unsupported_operation"),
     "ImageNotFound": (400, "image_not_found"),
+    "RegistryNotAllowed": (400, "registry_not_allowed"),
     "PolicyNotAuthorized": (403, "policy_not_authorized"),
     "OverQuota": (403, "over_quota"),
     "NotFound": (404, "not_found"),

@@ -8,8 +8,10 @@ import pytest
 
 from tests.unit.compute.conftest import make_row, register_host
 from zun.common import actions, exception, states
+from zun.common import context as zun_context
 from zun.compute import api as compute_api
 from zun.db import api as db_api
+from zun.scheduler import scheduler
 
 
 class RecordingClient:
@@ -42,6 +44,16 @@ def test_create_schedules_records_and_casts(db, ctx, admin):
         states.CREATING, states.CONTAINER_CREATING, "host-1")
     assert client.casts == [("host-1", "container_create", {"uuid": row.uuid, "run": True})]
     assert [a.action for a in db_api.actions_get(ctx, row.uuid)] == ["create"]
+
+
+def schedule_detail(row):
+    """The admin-only account of a scheduling failure: the create action's
+    event (status_reason, which members read, names no host)."""
+    admin = zun_context.get_admin_context()
+    (action,) = db_api.actions_get(admin, row.uuid)
+    (event,) = db_api.action_events_get(admin, action.id)
+    assert (event.event, event.result) == (scheduler.EVENT, "Error")
+    return event.traceback
 
 
 def test_create_without_hosts_is_an_error_row_with_reason(db, ctx):
@@ -212,7 +224,9 @@ def test_create_in_an_availability_zone(db, ctx, admin):
     assert row.host == "host-east"
     row = api.container_create(ctx, {"image": "i", "availability_zone": "west"}, run=False)
     assert row.status == states.ERROR
-    assert "not west" in row.status_reason and "host-east" in row.status_reason
+    assert row.status_reason == ("No valid host was found: no host is available in "
+                                 "availability zone west")
+    assert "host-east: in availability zone east, not west" in schedule_detail(row)
 
 
 def test_full_hosts_are_skipped_and_named_when_nothing_fits(db, ctx, admin):
@@ -228,8 +242,10 @@ def test_full_hosts_are_skipped_and_named_when_nothing_fits(db, ctx, admin):
     failed = api.container_create(ctx, {"image": "i", "cpu": 60.0, "memory": "64"},
                                   run=False)
     assert failed.status == states.ERROR and failed.host is None
-    assert "small cannot fit 60.0 more cpu" in failed.status_reason
-    assert "big cannot fit 60.0 more cpu (20.0 used of 64.0)" in failed.status_reason
+    assert failed.status_reason == ("No valid host was found: no host has room for "
+                                    "60 cpu / 64 MiB")
+    assert "small cannot fit 60.0 more cpu" in schedule_detail(failed)
+    assert "big cannot fit 60.0 more cpu (20.0 used of 64.0)" in schedule_detail(failed)
 
 
 def test_runtime_filter_keeps_hosts_that_offer_the_runtime(db, ctx, admin):
@@ -245,7 +261,8 @@ def test_runtime_filter_keeps_hosts_that_offer_the_runtime(db, ctx, admin):
     failed = api.container_create(
         ctx, {"image": "i", "runtime": "runsc", "host": "plain"}, run=False)
     assert failed.status == states.ERROR and failed.host is None
-    assert "plain: runtime runsc not offered (has: runc)" in failed.status_reason
+    assert failed.status_reason == "No valid host was found: no host offers runtime runsc"
+    assert "plain: runtime runsc not offered (has: runc)" in schedule_detail(failed)
 
 
 def test_a_runtime_no_host_offers_is_400_and_writes_nothing(db, ctx, admin):
@@ -276,7 +293,7 @@ def test_runtime_is_not_judged_before_any_host_reported_one(db, ctx, admin):
         ctx, {"image": "i", "runtime": "runc"}, run=False)
     assert failed.status == states.ERROR
     assert "fresh: runtime runc not offered (has: no inventory reported yet)" \
-        in failed.status_reason
+        in schedule_detail(failed)
 
 
 def test_label_hints_must_all_match_the_host_labels(db, ctx, admin):
@@ -296,11 +313,15 @@ def test_label_hints_must_all_match_the_host_labels(db, ctx, admin):
     failed = api.container_create(
         ctx, {"image": "i", "hints": {"disk": "ssd", "rack": "2"}}, run=False)
     assert failed.status == states.ERROR
-    assert "ssd: labels do not match hint(s) rack=2" in failed.status_reason
-    assert "hdd: labels do not match hint(s) disk=ssd, rack=2" in failed.status_reason
-    assert "bare: labels do not match" in failed.status_reason
-    # a container no host accepted holds nothing: 35 placed, 1 refused
-    assert db_api.quota_usage(ctx, ctx.project_id)["containers"] == 35
+    assert failed.status_reason == ("No valid host was found: no host matches the "
+                                    "scheduler hints")
+    detail = schedule_detail(failed)
+    assert "ssd: labels do not match hint(s) rack=2" in detail
+    assert "hdd: labels do not match hint(s) disk=ssd, rack=2" in detail
+    assert "bare: labels do not match" in detail
+    # a container no host accepted still counts against the quota (as
+    # upstream): 35 placed and 1 refused are 36 rows
+    assert db_api.quota_usage(ctx, ctx.project_id)["containers"] == 36
 
 
 def test_first_rejecting_filter_names_the_reason(db, ctx, admin):
@@ -311,7 +332,8 @@ def test_first_rejecting_filter_names_the_reason(db, ctx, admin):
     row = compute_api.API(RecordingClient()).container_create(
         ctx, {"image": "i", "runtime": "runc"}, run=False)
     assert row.status == states.ERROR
-    assert row.status_reason.endswith("off: service is disabled (maintenance)")
+    assert row.status_reason == "No valid host was found: no compute host is available"
+    assert schedule_detail(row).endswith("off: service is disabled (maintenance)")
 
 
 def test_stale_forced_down_and_disabled_hosts_are_never_candidates(db, ctx, admin):

@@ -27,8 +27,10 @@ def test_claim_refuses_what_does_not_fit_and_says_why(db_url, ctx):
     with pytest.raises(exception.HostFull) as err:
         _create(ctx, {"cpu": 2.0, "memory": 1000, "disk": 10})
     assert err.value.code == 409
-    assert str(err.value) == ("Host claim-host cannot fit 1.0 more cpu "
-                              "(2.0 used of 2.0).")
+    # members read the message: no host name, no capacity (kwargs keep them)
+    assert str(err.value) == "The host has no room for 1.0 more cpu."
+    assert err.value.kwargs == {"host": "claim-host", "resource": "cpu",
+                                "requested": 1.0, "used": 2.0, "limit": 2.0}
     # memory is checked too, and a missing limit is no limit
     with pytest.raises(exception.HostFull):
         _create(ctx, {"memory": 250}, cpu=0.1)

@@ -57,12 +57,13 @@ def test_unknown_resource_is_invalid(db_url, ctx):
         db_api.quota_update(ctx, "proj1", {"gpus": 1})
 
 
-def test_usage_counts_only_rows_holding_resources(db_url, ctx, other_ctx):
+def test_usage_counts_every_row_of_the_project_even_in_error(db_url, ctx, other_ctx):
     _create(ctx, None, cpu=1.5, memory="256", disk=2)
-    _create(ctx, None, status="Error", container_id=None)  # holds nothing
+    # holds nothing on a host, but the project asked for it: it counts
+    _create(ctx, None, status="Error", container_id=None)
     _create(other_ctx, None)
     assert db_api.quota_usage(ctx, "proj1") == {
-        "containers": 1, "cpu": 1.5, "memory": 256, "disk": 2}
+        "containers": 2, "cpu": 2.5, "memory": 356, "disk": 3}
 
 
 def test_over_quota_is_403_naming_resource_limit_and_usage(db_url, ctx):

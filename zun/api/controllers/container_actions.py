@@ -21,6 +21,8 @@ from zun.db import models
 def _container(ident: str) -> models.Container:
     ctx = utils.context()
     utils.set_all_projects(ctx, "container:get_one_all_projects")
+    if ctx.project_id is None:   # a token with no project: 403, not a lookup
+        policy.authorize(ctx, "container:actions")
     container = db_api.container_get(ctx, ident)
     policy.authorize(ctx, "container:actions",
                      {"project_id": container.project_id,

@@ -20,7 +20,7 @@ from zun.api.schemas import containers as schemas
 from zun.api.schemas import validation
 from zun.api.views import containers as view
 from zun.api.views import networks as network_view
-from zun.common import actions, exception, policy, states
+from zun.common import actions, exception, image_ref, policy, states
 from zun.conf import CONF
 from zun.db import api as db_api
 from zun.db.models import Container
@@ -44,6 +44,8 @@ def _show(container: Container) -> dict[str, Any]:
 def _fetch(ident: str, rule: str) -> Container:
     """The container ``ident`` (uuid or name) if the caller may ``rule`` it."""
     ctx = utils.context()
+    if ctx.project_id is None:   # a token with no project: 403, not a lookup
+        policy.authorize(ctx, rule)
     container = db_api.container_get(ctx, ident)
     policy.authorize(ctx, rule, _target(container))
     return container
@@ -142,6 +144,9 @@ class ContainersController(rest.RestController):
             policy.authorize(ctx, "container:create:requested_destination")
         if "image_pull_policy" in values:
             policy.authorize(ctx, "container:create:image_pull_policy")
+        # before any row or claim: the image may name a registry the
+        # operator refuses (the host's loopback services, metadata)
+        image_ref.check_registry(values["image"])
         values["user_id"] = ctx.user_id
         values["project_id"] = ctx.project_id
         if not values.get("name"):
@@ -207,6 +212,8 @@ class ContainersController(rest.RestController):
             raise validation.invalid_field(
                 "image_driver", driver, "only the 'docker' image driver is supported.")
         container = _load(container_ident, "rebuild")
+        if image:
+            image_ref.check_registry(image)
         utils.compute_api().container_rebuild(ctx, container, image=image)
         return utils.empty_response(202)
 

@@ -14,6 +14,7 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 import webob.exc
 from keystonemiddleware import auth_token
 
+from zun.api.middleware import errors
 from zun.conf import CONF
 
 LOG = logging.getLogger(__name__)
@@ -67,10 +68,10 @@ class _RequireConfirmedIdentity:
     def __call__(self, environ: WSGIEnvironment,
                  start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("HTTP_X_IDENTITY_STATUS") != "Confirmed":
-            denied = webob.exc.HTTPUnauthorized(
-                "The request you have made requires authentication: the "
-                "token is missing, invalid or expired.")
-            return denied(environ, start_response)
+            message = ("The request you have made requires authentication: "
+                       "the token is missing, invalid or expired.")
+            environ[errors.DETAIL_ENVIRON_KEY] = message
+            return webob.exc.HTTPUnauthorized(message)(environ, start_response)
         return self.app(environ, start_response)
 
 

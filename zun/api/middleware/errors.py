@@ -31,6 +31,10 @@ LOG = logging.getLogger(__name__)
 
 _JSON = "application/json"
 
+# A middleware that answers an error itself may leave its message here: the
+# body's detail then says what it said, not the status's generic text.
+DETAIL_ENVIRON_KEY = "zun.error_detail"
+
 
 def _reason(status: int) -> str:
     try:
@@ -91,7 +95,8 @@ class ErrorBodyMiddleware:
         present = {k.lower() for k, _ in keep}
         keep += [(k, v) for k, v in versions.response_headers(
             environ.get(versions.ENVIRON_KEY)) if k.lower() not in present]
-        message = self._routing_message(status_code, environ)
+        message = (environ.get(DETAIL_ENVIRON_KEY)
+                   or self._routing_message(status_code, environ))
         return self._respond(environ, start_response, status_code,
                              status_error_code(status_code), message, keep)
 

@@ -1,5 +1,6 @@
-"""Container rules: owners act on their containers; placement, runtime and
-host details are for administrators; privileged containers for nobody."""
+"""Container rules: a project's readers see its containers and its members
+act on them; placement, runtime and host details are for administrators;
+privileged containers for nobody."""
 from __future__ import annotations
 
 from oslo_policy import policy
@@ -28,7 +29,7 @@ rules = [
           "Choose the host on create.", "POST", _ROOT),
     _rule("create:image_pull_policy", base.ADMIN,
           "Set the image pull policy on create.", "POST", _ROOT),
-    _rule("get_one", base.ADMIN_OR_OWNER, "Show a container.", "GET", _ONE),
+    _rule("get_one", base.PROJECT_READER, "Show a container.", "GET", _ONE),
     _rule("get_one:host", base.ADMIN,
           "See the host of a container.", "GET", _ONE),
     _rule("get_one:runtime", base.ADMIN,
@@ -37,7 +38,7 @@ rules = [
           "See whether a container is privileged.", "GET", _ONE),
     _rule("get_one:image_pull_policy", base.ADMIN,
           "See the image pull policy of a container.", "GET", _ONE),
-    _rule("get_all", base.ADMIN_OR_OWNER,
+    _rule("get_all", base.PROJECT_READER,
           "List the containers of the caller's project.", "GET", _ROOT),
     _rule("get_all_all_projects", base.ADMIN,
           "List the containers of every project.", "GET", _ROOT),

@@ -1,5 +1,5 @@
-"""Action-record rules: owners see what happened; only administrators see
-events, which carry host tracebacks."""
+"""Action-record rules: a project's readers see what happened to its
+containers; only administrators see events, which carry host tracebacks."""
 from __future__ import annotations
 
 from oslo_policy import policy
@@ -10,7 +10,7 @@ _PATH = "/v1/containers/{container_ident}/container_actions"
 
 rules = [
     policy.DocumentedRuleDefault(
-        name="container:actions", check_str=base.ADMIN_OR_OWNER,
+        name="container:actions", check_str=base.PROJECT_READER,
         description="List or show the actions recorded for a container.",
         operations=[{"method": "GET", "path": _PATH},
                     {"method": "GET", "path": _PATH + "/{request_id}"}]),

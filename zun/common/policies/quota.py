@@ -1,4 +1,4 @@
-"""Quota rules: a project may read its own limits; only administrators
+"""Quota rules: a project's readers may read its own limits; only administrators
 change anyone's, since raising a quota hands out shared capacity."""
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ _CLASS = "/v1/quota_classes/{quota_class_name}"
 
 rules = [
     policy.DocumentedRuleDefault(
-        name="quota:get", check_str=base.ADMIN_OR_OWNER,
+        name="quota:get", check_str=base.PROJECT_READER,
         description="Show a project's quota, optionally with its usage.",
         operations=[{"method": "GET", "path": _ONE}]),
     policy.DocumentedRuleDefault(
-        name="quota:get_default", check_str=base.ADMIN_OR_OWNER,
+        name="quota:get_default", check_str=base.PROJECT_READER,
         description="Show the default quota a project falls back to.",
         operations=[{"method": "GET", "path": _ONE + "/defaults"}]),
     policy.DocumentedRuleDefault(

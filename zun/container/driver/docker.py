@@ -71,9 +71,9 @@ class DockerDriver(base.ContainerDriver):
                                        max_pool_size=pool_size, version=known)
         except docker.errors.DockerException as err:
             # The SDK asks the engine for its API version on construction.
-            raise exception.ServiceUnavailable(
-                reason=f"Docker engine unreachable at {self._url}: "
-                       f"{docker_errors.short(err)}") from err
+            LOG.warning("Docker engine unreachable at %s: %s", self._url,
+                        docker_errors.short(err))
+            raise exception.engine_unreachable() from err
 
     @property
     def _docker(self) -> docker.DockerClient:

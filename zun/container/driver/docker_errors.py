@@ -5,11 +5,21 @@ its HTTP code), so no SDK exception may leave the driver. Wrap every engine
 call in :func:`translate`. What each failure becomes is data, in ``RULES``:
 one row per kind of failure, read top to bottom by :func:`convert`, the
 first row that matches wins.
+
+What a row makes reaches members (a status_reason, a 4xx or 503 message), so
+it names no infrastructure: the engine's URL or socket and zun's host paths
+are scrubbed from Docker's sentences (:func:`scrub`), and failures that are
+the engine's, not the container's (unreachable, timed out), are worded
+generically; the detail goes to this host's log at WARNING. Docker's own
+sentence about the container (image not found, bad command) stays: it is
+the tenant's problem and useful to them.
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
+import re
 import socket
 from typing import Callable, Iterator
 
@@ -18,8 +28,17 @@ import requests.exceptions
 import urllib3.exceptions
 
 from zun.common import exception
+from zun.conf import CONF
+
+LOG = logging.getLogger(__name__)
 
 _MAX_REASON = 300
+#: what stands in for a scrubbed engine address or host path
+ENGINE = "<engine>"
+HOST_PATH = "<host path>"
+# the SDK's own URLs for a local engine (http+docker://localhost/v1.41/...);
+# other URLs (a registry the tenant named) are the tenant's and stay
+_ENGINE_URL = re.compile(r"(?:http\+docker|unix|npipe)://\S+")
 
 
 def short(text: object) -> str:
@@ -28,9 +47,32 @@ def short(text: object) -> str:
     return line if len(line) <= _MAX_REASON else line[:_MAX_REASON - 3] + "..."
 
 
-def explanation(err: BaseException) -> str:
-    """Docker's own sentence for the failure, without the SDK's URL prefix."""
-    return short(getattr(err, "explanation", None) or err)
+def scrub(text: str, url: str = "") -> str:
+    """``text`` without the engine's address or a zun host path in it.
+
+    The engine's URL (and a unix socket's path) become ``<engine>``; paths
+    under zun's ``state_path`` (injected files) become ``<host path>``.
+    """
+    if url:
+        scheme, _, rest = url.partition("://")
+        # the SDK writes a tcp:// engine as http(s)://, a socket by its path
+        forms = [url, rest]
+        if scheme != "unix":
+            forms[1:1] = ["http://" + rest, "https://" + rest]
+        for form in (f.rstrip("/") for f in forms):
+            if form:
+                text = text.replace(form, ENGINE)
+    text = _ENGINE_URL.sub(ENGINE, text)
+    state = str(CONF.state_path or "").rstrip("/")
+    if state:
+        text = re.sub(re.escape(state) + r"(?:/\S*)?", HOST_PATH, text)
+    return text
+
+
+def explanation(err: BaseException, url: str = "") -> str:
+    """Docker's own sentence for the failure, without the SDK's URL prefix
+    or an infrastructure detail (see :func:`scrub`)."""
+    return short(scrub(str(getattr(err, "explanation", None) or err), url))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +86,7 @@ class Failure:
 
     @property
     def text(self) -> str:
-        return explanation(self.err)
+        return explanation(self.err, self.url)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +128,16 @@ def _docker_error(f: Failure) -> exception.ZunException:
     return exception.DockerError(error_msg=f.text or type(f.err).__name__)
 
 
+def _unreachable(f: Failure) -> exception.ZunException:
+    LOG.warning("Docker engine unreachable at %s: %s", f.url, short(f.err))
+    return exception.engine_unreachable()
+
+
+def _timed_out(f: Failure) -> exception.ZunException:
+    LOG.warning("Request to the Docker engine at %s timed out: %s", f.url, short(f.err))
+    return exception.DockerError(error_msg="the container engine did not answer in time")
+
+
 # Docker answers these with 500 on some versions, though they are refusals
 # the user caused (acting on a container in the wrong state).
 REFUSAL_MARKERS = ("is not running", "is paused", "is not paused", "is already",
@@ -115,12 +167,9 @@ RULES: tuple[Rule, ...] = (
          status=frozenset({400})),
     Rule((docker.errors.APIError,), _docker_error),
     # -- the engine ------------------------------------------------------------------
-    Rule(_CONNECTION, lambda f: exception.ServiceUnavailable(
-        reason=f"Docker engine unreachable at {f.url}: {short(f.err)}")),
-    Rule(_TIMEOUT, lambda f: exception.DockerError(
-        error_msg=f"request to {f.url} timed out: {short(f.err)}")),
-    Rule((BaseException,), lambda f: exception.DockerError(
-        error_msg=short(f.err) or type(f.err).__name__)),
+    Rule(_CONNECTION, _unreachable),
+    Rule(_TIMEOUT, _timed_out),
+    Rule((BaseException,), _docker_error),
 )
 
 

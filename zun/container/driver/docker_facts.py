@@ -12,6 +12,7 @@ import ipaddress
 import re
 from typing import Any
 
+from zun.common import image_ref
 from zun.conf import CONF
 from zun.container.driver import base
 
@@ -78,14 +79,12 @@ def volume_kwargs(spec: base.ContainerSpec) -> dict[str, Any]:
 
 
 def normalize_image(ref: str) -> str:
-    """Add ``:latest`` to an untagged reference, as Docker itself assumes.
-
-    A ``:`` before the last ``/`` is a registry port, not a tag; digest
-    references are already exact and stay as they are.
+    """Add ``:latest`` to an untagged reference, as Docker itself assumes
+    (digest references are already exact). Read by the one parser of
+    references, :func:`zun.common.image_ref.parse`.
     """
-    if "@" in ref:
-        return ref
-    if ":" in ref.rsplit("/", 1)[-1]:
+    parsed = image_ref.parse(ref)
+    if parsed.digest or parsed.tag:
         return ref
     return ref + ":latest"
 

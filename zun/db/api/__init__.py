@@ -21,7 +21,7 @@ from zun.db.api.actions import (
     action_start,
     actions_get,
 )
-from zun.db.api.claims import host_usage
+from zun.db.api.claims import holds_on_host, host_usage
 from zun.db.api.compute_nodes import (
     compute_node_destroy,
     compute_node_get,
@@ -29,6 +29,7 @@ from zun.db.api.compute_nodes import (
     compute_node_upsert,
 )
 from zun.db.api.containers import (
+    container_claim,
     container_create,
     container_destroy,
     container_get,
@@ -64,8 +65,10 @@ __all__ = [
     "container_list",
     "container_list_by_host",
     "container_update",
+    "container_claim",
     "container_destroy",
     "host_usage",
+    "holds_on_host",
     "action_start",
     "action_finish",
     "action_get_by_request_id",

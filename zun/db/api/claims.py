@@ -1,8 +1,23 @@
-"""Resource claims and quota checks, made inside the inserting transaction.
+"""Resource claims and quota checks, made inside the writing transaction.
 
-A create locks its project's row and its host's inventory row before any
-plain read, sums what the rows already hold and refuses what would not fit:
-two concurrent creates can neither overcommit a host nor exceed a quota.
+Two sums, two meanings:
+
+* A project's quota counts every row it has, whatever its state, until the
+  row is deleted: the quota is what the project has *asked for* (as
+  upstream). A create that failed (image missing, no host) still counts, so
+  a scheduling failure cannot make a tenant write rows without bound, and a
+  rebuild or start of such a row never needs quota again.
+* A host's capacity counts only the rows that hold something there
+  (:func:`_consuming`): an Error row with no runtime container and no
+  operation in flight holds nothing on its host.
+
+Every write that adds or grows usage (a create's insert, a claim's
+compare-and-set: resize, rebuild/start of a row holding nothing) locks the
+project's row, then the host's inventory row, before any plain read, sums
+what the rows hold and refuses what would not fit, in the same transaction
+as the write: concurrent writers can neither overcommit a host nor exceed a
+quota. What only shrinks or keeps usage is never refused, even past a limit
+an administrator has since lowered.
 """
 from __future__ import annotations
 
@@ -12,12 +27,15 @@ import sqlalchemy as sa
 from oslo_db import exception as db_exc
 from sqlalchemy.orm import Session
 
-from zun.common import exception
+from zun.common import exception, states
 from zun.common.context import RequestContext
 from zun.conf import quota as quota_conf
 from zun.db import models
 from zun.db import session as db_session
 from zun.db.api._common import ComputeNode, Container
+
+# The resources a row asks for, in the order of _resource_sums().
+_RESOURCES = ("cpu", "memory", "disk")
 
 
 def _resource_sums() -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any],
@@ -28,10 +46,36 @@ def _resource_sums() -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any],
             sa.func.coalesce(sa.func.sum(Container.disk), 0))
 
 
-def _asked(values: dict[str, Any]) -> dict[str, float]:
-    return {"cpu": float(values.get("cpu") or 0),
-            "memory": int(values.get("memory") or 0),
-            "disk": int(values.get("disk") or 0)}
+def _asked(values: Any) -> dict[str, float]:
+    """cpu, memory (MiB) and disk (GiB) of a row or of a dict of its columns."""
+    get = values.get if isinstance(values, dict) else (
+        lambda key: getattr(values, key, None))
+    return {"cpu": float(get("cpu") or 0),
+            "memory": int(get("memory") or 0),
+            "disk": int(get("disk") or 0)}
+
+
+def _consuming() -> list[sa.ColumnElement[bool]]:
+    """Rows that hold resources on their host: all but those with nothing there.
+
+    :func:`holds_on_host` says the same of one row in Python.
+    """
+    return [sa.not_(sa.and_(Container.status == states.ERROR,
+                            Container.container_id.is_(None),
+                            Container.task_state.is_(None)))]
+
+
+def holds_on_host(status: str | None, container_id: str | None,
+                  task_state: str | None) -> bool:
+    """Whether a row in this state holds its resources on its host (the
+    Python twin of :func:`_consuming`; a test keeps them in step)."""
+    return not (status == states.ERROR and container_id is None
+                and task_state is None)
+
+
+def _growth(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """What ``after`` adds to ``before``, resource by resource (0: nothing)."""
+    return {r: max(after[r] - before[r], 0) for r in after}
 
 
 def _lock_host(session: Session, host: str) -> None:
@@ -44,34 +88,36 @@ def _lock_host(session: Session, host: str) -> None:
                     .with_for_update()).all()
 
 
-def _claim_or_refuse(session: Session, values: dict[str, Any],
-                     capacity: dict[str, float]) -> None:
-    """Check, in the inserting transaction and under the host lock, that the
-    host has room, against the usage summed from the container rows."""
-    host = values["host"]
+def _host_used(session: Session, host: str) -> dict[str, float]:
     used = session.execute(
         sa.select(*_resource_sums()).where(Container.host == host, *_consuming())).one()
-    for (resource, request), in_use in zip(_asked(values).items(), used, strict=True):
+    return {r: float(v) for r, v in zip(_RESOURCES, used, strict=True)}
+
+
+def _claim_or_refuse(session: Session, host: str, growth: dict[str, float],
+                     capacity: dict[str, float],
+                     written: bool = False) -> None:
+    """Under the host lock: refuse (HostFull) a ``growth`` of the host's
+    usage that would take a resource past its ``capacity``.
+
+    ``written``: the growth is already in the rows (a claim's update ran
+    first in this transaction), so the sum includes it.
+    """
+    used = _host_used(session, host)
+    for resource, request in growth.items():
         limit = capacity.get(resource)
-        if limit is not None and float(in_use) + request > limit + 1e-9:
+        if limit is None or request <= 0:
+            continue
+        before = used[resource] - (request if written else 0)
+        if before + request > limit + 1e-9:
             raise exception.HostFull(host=host, resource=resource, requested=request,
-                                     used=round(float(in_use), 3), limit=round(limit, 3))
-
-
-def _consuming() -> list[sa.ColumnElement[bool]]:
-    """Rows that hold resources on their host: all but those with nothing there."""
-    return [sa.not_(sa.and_(Container.status == "Error",
-                            Container.container_id.is_(None),
-                            Container.task_state.is_(None)))]
+                                     used=round(before, 3), limit=round(limit, 3))
 
 
 def host_usage(context: RequestContext, host: str) -> dict[str, float]:
     """cpu, memory (MiB) and disk (GiB) held by the containers of ``host``."""
     with db_session.reader() as session:
-        cpu, memory, disk = session.execute(
-            sa.select(*_resource_sums())
-            .where(Container.host == host, *_consuming())).one()
-    return {"cpu": float(cpu), "memory": float(memory), "disk": float(disk)}
+        return _host_used(session, host)
 
 
 class _NoProjectLock(Exception):
@@ -103,24 +149,29 @@ def _add_project_lock(project_id: str) -> None:
 
 
 def _project_usage(session: Session, project_id: str) -> dict[str, float]:
+    """What the project has asked for: every row it has, in any state."""
     count, cpu, memory, disk = session.execute(
         sa.select(sa.func.count(Container.id), *_resource_sums())
-        .where(Container.project_id == project_id, *_consuming())).one()
+        .where(Container.project_id == project_id)).one()
     return {"containers": int(count), "cpu": float(cpu),
             "memory": int(memory), "disk": int(disk)}
 
 
-def _quota_or_refuse(session: Session, project_id: str, values: dict[str, Any],
-                     limits: dict[str, int]) -> None:
-    """Under the project lock: refuse what would take a resource past its
-    limit. A resource not asked for is never refused, even if an admin has
-    since lowered its limit below the usage."""
+def _quota_or_refuse(session: Session, project_id: str, growth: dict[str, float],
+                     limits: dict[str, int], written: bool = False) -> None:
+    """Under the project lock: refuse (OverQuota) a ``growth`` of the
+    project's usage that would take a resource past its limit.
+
+    A resource that does not grow is never refused, even if an admin has
+    since lowered its limit below the usage. ``written`` as for
+    :func:`_claim_or_refuse`.
+    """
     used = _project_usage(session, project_id)
-    asked = dict(_asked(values), containers=1)
-    for resource, request in asked.items():
+    for resource, request in growth.items():
         limit = limits.get(resource, quota_conf.UNLIMITED)
-        if limit < 0 or not request:
+        if limit < 0 or request <= 0:
             continue
-        if used[resource] + request > limit + 1e-9:
+        before = used[resource] - (request if written else 0)
+        if before + request > limit + 1e-9:
             raise exception.OverQuota(resource=resource, requested=request,
-                                      used=used[resource], limit=limit)
+                                      used=before, limit=limit)

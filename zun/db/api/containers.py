@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from oslo_db import exception as db_exc
 from oslo_utils import uuidutils
+from sqlalchemy.orm import Session
 
 from zun.common import exception
 from zun.common.context import RequestContext
@@ -35,11 +36,14 @@ from zun.db.api._common import (
 )
 from zun.db.api.claims import (
     _add_project_lock,
+    _asked,
     _claim_or_refuse,
+    _growth,
     _lock_host,
     _lock_project,
     _NoProjectLock,
     _quota_or_refuse,
+    holds_on_host,
 )
 
 
@@ -77,10 +81,12 @@ def container_create(context: RequestContext, values: dict[str, Any],
                     _lock_project(session, project)
                 if capacity is not None:
                     _lock_host(session, values["host"])
+                asked = _asked(values)
                 if project is not None and quota is not None:
-                    _quota_or_refuse(session, project, values, quota)
+                    _quota_or_refuse(session, project, dict(asked, containers=1),
+                                     quota)
                 if capacity is not None:
-                    _claim_or_refuse(session, values, capacity)
+                    _claim_or_refuse(session, values["host"], asked, capacity)
                 session.add(row)
                 session.flush()
             return row
@@ -91,7 +97,6 @@ def container_create(context: RequestContext, values: dict[str, Any],
                                                    value=values["uuid"]) from exc
     raise exception.ZunException(
         "Could not lock the quota of project %s." % project)
-
 
 
 def container_get(context: RequestContext, ident: str) -> models.Container:
@@ -165,23 +170,113 @@ def container_update(context: RequestContext, uuid: str, values: dict[str, Any],
     context is admin. Raises ContainerNotFound if the row does not exist and
     StaleUpdate (409, with ``actual`` values) if an expectation failed.
     """
+    values = _checked_update(values)
+    with db_session.writer() as session:
+        _compare_and_set(session, context, uuid, values, expected)
+        return _reread(session, uuid)
+
+
+def _checked_update(values: dict[str, Any]) -> dict[str, Any]:
     values = _normalized(dict(values))
     _check_columns(values, "container field(s)",
                    _CONTAINER_COLUMNS - _READONLY_COLUMNS)
     values.setdefault("updated_at", models.utcnow())
-    values["version"] = Container.version + 1
+    return values
+
+
+def _compare_and_set(session: Session, context: RequestContext, uuid: str,
+                     values: dict[str, Any], expected: dict[str, Any] | None) -> None:
+    """One ``UPDATE ... WHERE uuid=? AND <expected>`` bumping ``version``;
+    ContainerNotFound or StaleUpdate when it matched no row."""
     stmt = _scoped_for_write(
         context,
         sa.update(Container).where(Container.uuid == uuid,
                                    *_expectations(expected))
-    ).values(values).execution_options(synchronize_session=False)
-    with db_session.writer() as session:
-        if _rowcount(session, stmt) != 1:
-            raise _stale_or_missing(session, context, uuid, expected,
-                                    _scoped_for_write)
-        return session.execute(
-            sa.select(Container).where(Container.uuid == uuid)
-            .execution_options(populate_existing=True)).scalar_one()
+    ).values(dict(values, version=Container.version + 1)).execution_options(
+        synchronize_session=False)
+    if _rowcount(session, stmt) != 1:
+        raise _stale_or_missing(session, context, uuid, expected, _scoped_for_write)
+
+
+def _reread(session: Session, uuid: str) -> models.Container:
+    return session.execute(
+        sa.select(Container).where(Container.uuid == uuid)
+        .execution_options(populate_existing=True)).scalar_one()
+
+
+@_retry
+def container_claim(context: RequestContext, uuid: str, values: dict[str, Any],
+                    expected: dict[str, Any] | None = None,
+                    capacity: dict[str, float] | None = None,
+                    quota: dict[str, int] | None = None
+                    ) -> tuple[models.Container, dict[str, Any]]:
+    """A compare-and-set (as :func:`container_update`) that may grow what
+    the row holds, checked as a create's insert is.
+
+    Returns the updated row and what the written columns held before, so
+    that a caller whose operation fails can give back exactly what it took.
+
+    For claiming a row for an operation (``values`` holding its task state),
+    optionally with new cpu/memory/disk (a resize). With ``quota`` (as
+    :func:`quota_get` returns) the project's usage may grow only within it
+    (OverQuota, 403); with ``capacity`` (as for :func:`container_create`)
+    the usage of the row's host may grow only within it (HostFull, 409).
+    Growth is what the row holds after the write minus what it held before:
+    new values above the old ones, and on the host everything when the row
+    held nothing there (e.g. a rebuild of an Error row with no runtime
+    container). Shrinking or keeping is never refused. Nothing is written
+    when a check or ``expected`` fails (StaleUpdate, ContainerNotFound).
+    """
+    values = _checked_update(values)
+    for _attempt in range(2):
+        try:
+            with db_session.writer() as session:
+                # The row first, with a locking read (no snapshot taken, as
+                # no plain read has run yet), then its compare-and-set; the
+                # project and host locks after it, and only then the sums
+                # (see container_create for why locks come first). No one
+                # locks a container row while holding a project or host
+                # lock, so this order cannot deadlock with a create.
+                before = session.execute(
+                    _scoped_for_write(context, sa.select(Container)
+                                      .where(Container.uuid == uuid))
+                    .with_for_update()).scalar_one_or_none()
+                if before is None:
+                    raise exception.ContainerNotFound(container=uuid)
+                previous = {k: getattr(before, k) for k in values
+                            if k != "updated_at"}
+                old = _asked(before)
+                held = old if holds_on_host(before.status, before.container_id,
+                                            before.task_state) else _asked({})
+                host, project = before.host, before.project_id
+                # what the row will hold, from the values (a plain read of
+                # the updated row here would start MySQL's snapshot early)
+                after = {k: values.get(k, getattr(before, k)) for k in
+                         ("status", "container_id", "task_state", "cpu", "memory",
+                          "disk")}
+                new = _asked(after)
+                grows_quota = _growth(old, new)
+                grows_host = _growth(held, new if holds_on_host(
+                    after["status"], after["container_id"], after["task_state"])
+                    else held)
+                _compare_and_set(session, context, uuid, values, expected)
+                check_quota = (quota is not None and project is not None
+                               and any(grows_quota.values()))
+                check_host = (capacity is not None and host is not None
+                              and any(grows_host.values()))
+                if check_quota and project is not None:
+                    _lock_project(session, project)
+                if check_host and host is not None:
+                    _lock_host(session, host)
+                if check_quota and project is not None and quota is not None:
+                    _quota_or_refuse(session, project, grows_quota, quota, written=True)
+                if check_host and host is not None and capacity is not None:
+                    _claim_or_refuse(session, host, grows_host, capacity, written=True)
+                return _reread(session, uuid), previous
+        except _NoProjectLock as missing:
+            _add_project_lock(missing.project_id)
+    raise exception.ZunException(
+        "Could not lock the quota of the project of container %s." % uuid)
 
 
 @_retry

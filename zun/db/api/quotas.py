@@ -110,6 +110,7 @@ def quota_destroy(context: RequestContext, project_id: str) -> None:
 
 
 def quota_usage(context: RequestContext, project_id: str) -> dict[str, float]:
-    """What the project's containers hold now (rows holding nothing excluded)."""
+    """What the project's containers have asked for: every row, in any
+    state, until it is deleted (see zun.db.api.claims)."""
     with db_session.reader() as session:
         return _project_usage(session, project_id)
