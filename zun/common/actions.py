@@ -98,12 +98,24 @@ class Action:
     # waits as long as the caller asks (a grace period): the agent runs it on
     # a pool of its own so it cannot hold the workers other tenants need
     waits: bool = False
+    # doing it again is harmless (the driver contract's idempotency), so an
+    # agent restarted mid-operation runs it again; kill is not (a signal is
+    # sent at most once): its outcome is read from the runtime instead
+    repeatable: bool = True
     variant_of: str | None = None        # shares the route of this action
 
     @property
     def policy(self) -> str:
         """The oslo.policy rule name, ``container:<name>``."""
         return "container:%s" % self.name
+
+    @property
+    def resumable(self) -> bool:
+        """Finished by the agent after an interruption (agent restart, lost
+        request) rather than resolved from the runtime: a cast the user was
+        told was accepted (202) and that may run again. A call's caller got
+        an error instead, so it is not resumed."""
+        return self.rpc == "cast" and self.repeatable
 
     @property
     def generic(self) -> bool:
@@ -119,10 +131,12 @@ _RUNNING = (st.RUNNING,)
 
 
 def _generic(name: str, summary: str, allowed: tuple[str, ...], task: str,
-             params: tuple[Param, ...] = (), waits: bool = False) -> Action:
+             params: tuple[Param, ...] = (), waits: bool = False,
+             repeatable: bool = True) -> Action:
     return Action(name, summary, "POST", name, allowed, task_state=task,
                   capability=name, agent_method="container_action", rpc="cast",
-                  driver_method=name, params=params, waits=waits)
+                  driver_method=name, params=params, waits=waits,
+                  repeatable=repeatable)
 
 
 _ROWS = (
@@ -155,7 +169,7 @@ _ROWS = (
     _generic("unpause", "Unpause a paused container.", (st.PAUSED,),
              st.CONTAINER_UNPAUSING),
     _generic("kill", "Send a signal (default SIGKILL).", _RUNNING, st.CONTAINER_KILLING,
-             (_SIGNAL,)),
+             (_SIGNAL,), repeatable=False),
     Action("rebuild", "Recreate the runtime container, optionally from another image.",
            "POST", "rebuild", (st.CREATED, st.RUNNING, st.STOPPED, st.ERROR),
            task_state=st.CONTAINER_REBUILDING, capability="create",

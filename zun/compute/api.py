@@ -150,10 +150,15 @@ class API:
             LOG.warning("Could not release task %s of %s", task_state, uuid)
 
     def _send(self, context: RequestContext, container: Container, action: str,
-              send: Callable[[], Any]) -> Any:
-        """Record the action and send; undo the claim if the bus is down."""
+              send: Callable[[], Any], intent: dict[str, Any] | None = None) -> Any:
+        """Record the action and send; undo the claim if the bus is down.
+
+        ``intent``: what was accepted, kept on the action record so that an
+        agent restarted mid-operation can finish it (resumable actions only).
+        """
         row = actions.get(action)
-        db_api.action_start(context, container.uuid, row.variant_of or action)
+        db_api.action_start(context, container.uuid, row.variant_of or action,
+                            intent=intent if row.resumable else None)
         try:
             return send()
         except exception.ServiceUnavailable:
@@ -225,7 +230,7 @@ class API:
                                        details=exc.detail)
             db_api.action_finish(context, row.uuid, context.request_id, message="Error")
             return row
-        db_api.action_start(context, row.uuid, "create")
+        db_api.action_start(context, row.uuid, "create", intent={"run": run})
         try:
             self.rpcapi.container_create(context, host, row.uuid, run)
         except exception.ServiceUnavailable as exc:
@@ -274,7 +279,8 @@ class API:
         params = {k: v for k, v in params.items() if v is not None}
         self._send(context, container, action,
                    lambda: self.rpcapi.container_action(
-                       context, host, container.uuid, action, **params))
+                       context, host, container.uuid, action, **params),
+                   intent=params)
 
     def container_delete(self, context: RequestContext, container: Container,
                          force: bool = False, stop: bool = False) -> None:
@@ -301,15 +307,20 @@ class API:
         self._claim(context, container, action, check_room=False)
         self._send(context, container, action,
                    lambda: self.rpcapi.container_delete(
-                       context, host, container.uuid, force, stop))
+                       context, host, container.uuid, force, stop),
+                   intent={"force": force, "stop": stop})
 
     def container_rebuild(self, context: RequestContext, container: Container,
                           image: str | None = None) -> None:
         """Recreate the runtime container, optionally from another image."""
         host = self._begin(context, container, "rebuild")
+        # it runs again iff it was running when accepted (the agent decides
+        # the same from the row; kept here for a resumed rebuild)
+        run = container.status in (states.RUNNING, states.RESTARTING)
         self._send(context, container, "rebuild",
                    lambda: self.rpcapi.container_rebuild(
-                       context, host, container.uuid, image))
+                       context, host, container.uuid, image),
+                   intent={"image": image, "run": run})
 
     def container_update(self, context: RequestContext, container: Container,
                          patch: dict[str, Any]) -> Container:

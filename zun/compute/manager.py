@@ -22,7 +22,7 @@ import oslo_messaging as messaging
 from zun.common import actions, exception, image_ref, states
 from zun.common import context as zun_context
 from zun.common.context import RequestContext
-from zun.compute import mounts
+from zun.compute import mounts, resume
 from zun.compute import sync as sync_mod
 from zun.container.driver import base as driver_base
 from zun.db import api as db_api
@@ -82,6 +82,7 @@ class Manager:
         self._active_lock = threading.Lock()
         self._waits = concurrent.futures.ThreadPoolExecutor(
             max_workers=WAIT_WORKERS, thread_name_prefix="zun-wait")
+        self.recovery = resume.Recovery(self)
 
     # --- bookkeeping -----------------------------------------------------------
     @contextlib.contextmanager
@@ -138,6 +139,8 @@ class Manager:
         :func:`member_reason`; the full text and traceback are in the
         action's admin-only event (see ``_event``) and in this host's log.
         """
+        if self._retry_later(context, row, task_state, exc, what):
+            return
         reason = "Failed to %s: %s" % (what, member_reason(exc))
         facts = None
         values: dict[str, Any] = {"status_reason": reason}
@@ -152,6 +155,26 @@ class Manager:
             values["status"] = states.ERROR
         LOG.warning("Container %s: failed to %s: %s", row.uuid, what, exc)
         self._finish(context, row.uuid, task_state, facts, values)
+
+    def _retry_later(self, context: RequestContext, row: Container, task_state: str,
+                     exc: Exception, what: str) -> bool:
+        """Keep the claim of an operation that failed for a passing reason
+        (the engine did not answer) and have the next recovery pass resume
+        it, a bounded number of times; False when the failure is final."""
+        name = actions.ACTION_FOR_TASK.get(task_state)
+        if not (isinstance(exc, exception.ServiceUnavailable) and name
+                and actions.get(name).resumable):
+            return False
+        reason = "Waiting to %s: %s" % (what, member_reason(exc))
+        try:
+            db_api.container_update(context, row.uuid, {"status_reason": reason},
+                                    expected={"task_state": task_state})
+        except exception.ZunException:
+            return True  # resolved or taken over meanwhile: nothing to retry
+        LOG.warning("Container %s: could not %s (%s); retried on the next pass",
+                    row.uuid, what, exc)
+        self.recovery.retry_later(row.uuid)
+        return True
 
     def _load(self, context: RequestContext, uuid: str) -> Container:
         return db_api.container_get_by_uuid(context, uuid)
@@ -223,12 +246,25 @@ class Manager:
         # so a concurrent release cannot remove it in between
         with self.network.project_network(row.project_id or "") as net:
             spec.networks = [net.name]
-            facts = self.driver.create(spec)
+            try:
+                facts = self.driver.create(spec)
+            except exception.ContainerAlreadyExists:
+                # made by an earlier attempt of this operation (the runtime
+                # refuses a second container of this uuid's name): adopt it
+                facts = self._adopt(row.uuid)
         db_api.container_update(context, row.uuid, {"container_id": facts.container_id},
                                 expected={"task_state": task})
-        if run:
+        if run and facts.state != "running":
             facts = self.driver.start(facts.container_id)
         return facts
+
+    def _adopt(self, uuid: str) -> driver_base.RuntimeFacts:
+        for facts in self.driver.list_containers():
+            if facts.uuid == uuid:
+                LOG.info("Adopted the runtime container %s of %s", facts.container_id,
+                         uuid)
+                return facts
+        raise exception.ContainerAlreadyExists(field="uuid", value=uuid)
 
     def container_rebuild(self, context: RequestContext, uuid: str,
                           image: str | None = None, run: bool | None = None) -> None:
@@ -319,13 +355,13 @@ class Manager:
                 return
             try:
                 with self._event(context, uuid, "delete"):
-                    self._remove_runtime(row.container_id, graceful=stop and not force)
+                    self.remove_runtime(row.container_id, graceful=stop and not force)
             except Exception as exc:  # noqa: BLE001
                 self._fail(context, row, task, exc, "delete container")
                 return
             self._forget(context, uuid)
 
-    def _remove_runtime(self, container_id: str | None, graceful: bool = False) -> None:
+    def remove_runtime(self, container_id: str | None, graceful: bool = False) -> None:
         if not container_id:
             return
         if graceful:
@@ -461,83 +497,18 @@ class Manager:
         except (exception.StaleUpdate, exception.NotFound):
             return False
         LOG.warning("Runtime container of %s vanished; auto_heal recreates it", row.uuid)
-        db_api.action_start(ctx, row.uuid, "rebuild", message="auto_heal")
+        db_api.action_start(ctx, row.uuid, "rebuild", message="auto_heal",
+                            intent={"image": None, "run": run})
         self.container_rebuild(ctx, row.uuid, run=run)
         return True
 
     # --- recovery ------------------------------------------------------------
     def recover_interrupted(self, older_than: datetime.datetime) -> dict[str, int]:
-        """Resolve operations nobody is running any more.
-
-        A row keeps its task state when the agent died mid-operation (kill -9,
-        host reboot) or when the request was lost. Rows not touched since
-        ``older_than`` and not being worked on here are resolved from what
-        the runtime shows: deletes are completed, everything else gets the
-        runtime's state, an explanation and its task cleared. Nothing is
-        created or started again, so nothing is duplicated.
-        """
-        ctx = zun_context.get_admin_context()
-        counts = {"resolved": 0, "deleted": 0}
-        runtime: dict[str, driver_base.RuntimeFacts] | None = None
-        for row in db_api.container_list_by_host(ctx, self.host):
-            touched = row.updated_at or row.created_at
-            if (row.task_state is None or self.is_active(row.uuid)
-                    or (touched and touched >= older_than)):
-                continue
-            if runtime is None and not row.container_id:
-                runtime = {f.uuid: f for f in self.driver.list_containers() if f.uuid}
-            try:
-                outcome = self._resolve(ctx, row, runtime or {})
-            except exception.ZunException as exc:
-                LOG.warning("Could not resolve %s of %s yet: %s",
-                            row.task_state, row.uuid, exc)
-                continue
-            if outcome:
-                counts[outcome] += 1
-        if any(counts.values()):
-            LOG.info("Recovered interrupted operations: %s", counts)
-        return counts
-
-    def _resolve(self, ctx: RequestContext, row: Container,
-                 runtime: dict[str, driver_base.RuntimeFacts]) -> str | None:
-        task = row.task_state
-        if task is None:
-            return None  # resolved meanwhile
-        facts = None
-        if row.container_id:
-            with contextlib.suppress(exception.RuntimeContainerNotFound):
-                facts = self.driver.inspect(row.container_id)
-        else:
-            facts = runtime.get(row.uuid)  # created, but its id was never recorded
-        expected = {"task_state": task, "version": row.version}
-        if task == states.CONTAINER_DELETING:
-            self._remove_runtime(facts.container_id if facts else None)
-            try:
-                db_api.container_destroy(ctx, row.uuid, expected=expected)
-            except (exception.StaleUpdate, exception.NotFound):
-                return None
-            mounts.remove(row.uuid)
-            LOG.info("Completed the interrupted delete of %s", row.uuid)
-            return "deleted"
-        reason = ("The %s operation was interrupted (compute agent restart or "
-                  "lost request); the state shown is the runtime's."
-                  % actions.ACTION_FOR_TASK.get(task, task))
-        if facts is not None:
-            values = sync_mod.values_from_facts(facts)
-        else:
-            values = {"status": states.ERROR, "container_id": None}
-            reason += " No runtime container exists."
-        values.update(task_state=None, status_reason=reason)
-        try:
-            db_api.container_update(ctx, row.uuid, values, expected=expected)
-        except (exception.StaleUpdate, exception.NotFound):
-            return None
-        for action in db_api.actions_get(ctx, row.uuid):
-            if action.finish_time is None and action.request_id:
-                db_api.action_finish(ctx, row.uuid, action.request_id, message="Error")
-        LOG.info("Resolved the interrupted %s of %s: %s", task, row.uuid,
-                 values["status"])
-        return "resolved"
+        """Resume (or resolve) the operations nobody is running any more:
+        rows untouched since ``older_than`` and not being worked on here,
+        and those a passing failure left for a retry (see
+        :mod:`zun.compute.resume`). Counts by outcome."""
+        return self.recovery.run(older_than)
 
 
 def member_reason(exc: BaseException) -> str:

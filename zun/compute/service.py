@@ -169,13 +169,15 @@ class ComputeService:
         if self._stop.wait(CONF.compute.recovery_grace):
             return
         self._safe(lambda: self.manager.recover_interrupted(started),
-                   "recovery of interrupted operations")
+                   "resume of interrupted operations")
 
     def _periodic(self) -> None:
-        """The safety net: reconcile with the runtime, resolve lost requests."""
+        """The safety net: reconcile with the runtime, resume lost requests
+        (even when the reconcile fails: a resume's attempts must be counted
+        while the engine is away, so that they end)."""
         if self.guard_error is not None and self.install_guard():
             self.heartbeat()  # offer create again at once
-        self.sync.reconcile()
+        self._safe(self.sync.reconcile, "reconcile")
         cutoff = (datetime.datetime.utcnow()
                   - datetime.timedelta(seconds=CONF.compute.stuck_task_timeout))
         self.manager.recover_interrupted(cutoff)

@@ -15,14 +15,21 @@ opts = [
     cfg.IntOpt("workers", default=16, min=1,
                help="Threads that run container operations on this host."),
     cfg.FloatOpt("recovery_grace", default=3.0, min=0,
-                 help="Seconds after start-up before the agent resolves "
+                 help="Seconds after start-up before the agent resumes "
                       "operations left in flight by its previous run (requests "
                       "still queued for it are served first)."),
     cfg.IntOpt("stuck_task_timeout", default=120, min=60,
                help="Seconds after which an operation that no agent is "
-                    "running (its request was lost) is resolved from the "
-                    "runtime's state. Must exceed the API's worst-case send "
-                    "time (a few seconds of retries when the bus is down)."),
+                    "running (its request was lost) is resumed by the agent of "
+                    "its host (see resume_attempts). Must exceed the API's "
+                    "worst-case send time (a few seconds of retries when the "
+                    "bus is down)."),
+    cfg.IntOpt("resume_attempts", default=3, min=1,
+               help="How many times an interrupted operation (agent restart, "
+                    "lost request, container engine not answering) is resumed "
+                    "before its container takes the runtime's state (Error when "
+                    "there is no runtime container) with the cause. Each attempt "
+                    "is counted on the action record."),
     cfg.IntOpt("orphan_grace", default=120, min=0,
                help="Seconds a runtime container labelled as this host's, "
                     "with no container row, is kept before it is removed."),

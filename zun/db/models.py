@@ -144,6 +144,12 @@ class ContainerAction(_Timestamps, Base):
     start_time: Mapped[datetime.datetime | None] = mapped_column(DateTime)
     finish_time: Mapped[datetime.datetime | None] = mapped_column(DateTime)
     message: Mapped[str | None] = mapped_column(sa.String(255))
+    # what the API accepted (e.g. {"run": true}); None for records that no
+    # agent may resume (calls, agent-initiated work before 0006)
+    intent: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # resumes of this action after an interruption (zun/compute/resume.py)
+    attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False,
+                                          default=0, server_default="0")
 
 
 class ContainerActionEvent(_Timestamps, Base):

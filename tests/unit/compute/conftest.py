@@ -60,6 +60,9 @@ class FakeDriver(base.ContainerDriver):
     def create(self, spec):
         self._op("create")
         with self._lock:
+            if any(c.uuid == spec.uuid for c in self.containers.values()):
+                # the contract: one runtime container per uuid (its name)
+                raise exception.ContainerAlreadyExists(field="name", value=spec.uuid)
             cid = "cid-%d" % next(self._ids)
         self.containers[cid] = base.RuntimeFacts(container_id=cid, uuid=spec.uuid,
                                                  state="created",

@@ -44,6 +44,34 @@ def test_create_schedules_records_and_casts(db, ctx, admin):
         states.CREATING, states.CONTAINER_CREATING, "host-1")
     assert client.casts == [("host-1", "container_create", {"uuid": row.uuid, "run": True})]
     assert [a.action for a in db_api.actions_get(ctx, row.uuid)] == ["create"]
+    assert db_api.actions_get(ctx, row.uuid)[0].intent == {"run": True}
+
+
+@pytest.mark.parametrize("action,params,status,intent", [
+    ("stop", {"timeout": 7}, states.RUNNING, {"timeout": 7}),
+    ("start", {}, states.STOPPED, {}),
+    ("kill", {"signal": "SIGHUP"}, states.RUNNING, None),   # never sent twice
+])
+def test_accepted_casts_keep_what_a_resume_needs(db, ctx, admin, action, params,
+                                                 status, intent):
+    register_host(admin)
+    row = make_row(ctx, status=status, container_id="c")
+    compute_api.API(RecordingClient()).container_action(ctx, row, action, **params)
+    (record,) = db_api.actions_get(ctx, row.uuid)
+    assert (record.action, record.intent) == (action, intent)
+
+
+def test_rebuild_and_delete_keep_their_intent(db, ctx, admin):
+    register_host(admin)
+    api = compute_api.API(RecordingClient())
+    running = make_row(ctx, status=states.RUNNING, container_id="c")
+    api.container_rebuild(ctx, running, image="other")
+    stopped = make_row(ctx, status=states.STOPPED, container_id="d")
+    api.container_delete(ctx, stopped, stop=True)
+    assert db_api.actions_get(ctx, running.uuid)[0].intent == {"image": "other",
+                                                               "run": True}
+    assert db_api.actions_get(ctx, stopped.uuid)[0].intent == {"force": False,
+                                                               "stop": True}
 
 
 def schedule_detail(row):

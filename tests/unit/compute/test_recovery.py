@@ -39,10 +39,44 @@ def _runtime(driver, row, state="running"):
     return facts
 
 
-def test_interrupted_create_before_the_runtime_existed_is_error(db, ctx, admin, manager):
+NONE = {"resumed": 0, "deleted": 0, "resolved": 0, "gave_up": 0}
+
+
+def _counts(**kw):
+    return dict(NONE, **kw)
+
+
+def _events(ctx, uuid):
+    (action,) = [a for a in db_api.actions_get(ctx, uuid)]
+    return action, [(e.event, e.result) for e in db_api.action_events_get(ctx, action.id)]
+
+
+def test_interrupted_create_before_the_runtime_existed_is_resumed_and_runs(
+        db, ctx, admin, manager, driver):
     row = make_row(ctx, task_state=states.CONTAINER_CREATING)
-    db_api.action_start(ctx, row.uuid, "create")
-    assert manager.recover_interrupted(_later()) == {"resolved": 1, "deleted": 0}
+    db_api.action_start(ctx, row.uuid, "create", intent={"run": True})
+    assert manager.recover_interrupted(_later()) == _counts(resumed=1)
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    assert (row.status, row.task_state, row.status_reason) == (states.RUNNING, None, None)
+    assert [c.uuid for c in driver.containers.values()] == [row.uuid]
+    action, events = _events(ctx, row.uuid)
+    assert events == [("compute__resume", "Success"),
+                      ("compute__do_container_create", "Success")]
+    assert action.finish_time is not None and action.message is None
+    assert action.attempts == 1
+
+
+def test_a_create_only_request_is_resumed_without_a_start(db, ctx, admin, manager):
+    row = make_row(ctx, task_state=states.CONTAINER_CREATING)
+    db_api.action_start(ctx, row.uuid, "create", intent={"run": False})
+    manager.recover_interrupted(_later())
+    assert db_api.container_get_by_uuid(admin, row.uuid).status == states.CREATED
+
+
+def test_a_record_without_intent_is_resolved_as_before(db, ctx, admin, manager):
+    row = make_row(ctx, task_state=states.CONTAINER_CREATING)
+    db_api.action_start(ctx, row.uuid, "create")   # written before intents were kept
+    assert manager.recover_interrupted(_later()) == _counts(resolved=1)
     row = db_api.container_get_by_uuid(admin, row.uuid)
     assert (row.status, row.task_state) == (states.ERROR, None)
     assert "interrupted" in row.status_reason and "create" in row.status_reason
@@ -53,11 +87,12 @@ def test_interrupted_create_before_the_runtime_existed_is_error(db, ctx, admin, 
 def test_interrupted_create_after_the_runtime_existed_is_adopted_not_duplicated(
         db, ctx, admin, manager, driver):
     row = make_row(ctx, task_state=states.CONTAINER_CREATING)
+    db_api.action_start(ctx, row.uuid, "create", intent={"run": True})
     facts = _runtime(driver, row, state="created")
     manager.recover_interrupted(_later())
     row = db_api.container_get_by_uuid(admin, row.uuid)
     assert (row.status, row.container_id, row.task_state) == (
-        states.CREATED, facts.container_id, None)
+        states.RUNNING, facts.container_id, None)
     assert len(driver.containers) == 1
 
 
@@ -71,30 +106,110 @@ def test_interrupted_delete_is_completed(db, ctx, admin, manager, driver):
         db_api.container_get_by_uuid(admin, row.uuid)
 
 
-def test_interrupted_stop_is_rechecked(db, ctx, admin, manager, driver):
-    row = make_row(ctx, status=states.RUNNING, task_state=states.CONTAINER_STOPPING)
-    facts = _runtime(driver, row, state="exited")
+@pytest.mark.parametrize("action,task,before,after", [
+    ("stop", states.CONTAINER_STOPPING, "running", states.STOPPED),
+    ("start", states.CONTAINER_STARTING, "exited", states.RUNNING),
+    ("pause", states.CONTAINER_PAUSING, "running", states.PAUSED),
+    ("unpause", states.CONTAINER_UNPAUSING, "paused", states.RUNNING),
+    ("reboot", states.CONTAINER_REBOOTING, "exited", states.RUNNING),
+    # already at its target (the agent died after the runtime acted)
+    ("stop", states.CONTAINER_STOPPING, "exited", states.STOPPED),
+])
+def test_interrupted_actions_are_driven_to_their_target(
+        db, ctx, admin, manager, driver, action, task, before, after):
+    row = make_row(ctx, status=states.RUNNING, task_state=task)
+    facts = _runtime(driver, row, state=before)
     db_api.container_update(admin, row.uuid, {"container_id": facts.container_id})
+    db_api.action_start(ctx, row.uuid, action, intent={})
+    assert manager.recover_interrupted(_later()) == _counts(resumed=1)
+    manager._waits.shutdown(wait=True)   # stop and reboot run on the wait pool
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    assert (row.status, row.task_state) == (after, None)
+
+
+def test_an_interrupted_kill_is_not_sent_again(db, ctx, admin, manager, driver):
+    row = make_row(ctx, status=states.RUNNING, task_state=states.CONTAINER_KILLING)
+    facts = _runtime(driver, row, state="running")
+    db_api.container_update(admin, row.uuid, {"container_id": facts.container_id})
+    db_api.action_start(ctx, row.uuid, "kill", intent={"signal": "SIGHUP"})
+    assert manager.recover_interrupted(_later()) == _counts(resolved=1)
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    assert (row.status, row.task_state) == (states.RUNNING, None)
+    assert "kill operation was interrupted" in row.status_reason
+
+
+def test_an_interrupted_rebuild_ends_with_one_new_container(db, ctx, admin, manager,
+                                                             driver):
+    row = make_row(ctx, status=states.RUNNING, task_state=states.CONTAINER_REBUILDING)
+    old = _runtime(driver, row, state="running")
+    db_api.container_update(admin, row.uuid, {"container_id": old.container_id})
+    db_api.action_start(ctx, row.uuid, "rebuild", intent={"image": "other", "run": True})
     manager.recover_interrupted(_later())
     row = db_api.container_get_by_uuid(admin, row.uuid)
-    assert (row.status, row.task_state) == (states.STOPPED, None)
+    assert (row.status, row.task_state, row.image) == (states.RUNNING, None, "other")
+    assert list(driver.containers) == [row.container_id] != [old.container_id]
+
+
+def test_resumes_are_bounded_and_the_last_cause_is_kept(db, ctx, admin, manager):
+    row = make_row(ctx, task_state=states.CONTAINER_CREATING)
+    action = db_api.action_start(ctx, row.uuid, "create", intent={"run": True})
+    for _ in range(CONF.compute.resume_attempts):
+        db_api.action_count_attempt(ctx, action.id)  # earlier agents died mid-resume
+    assert manager.recover_interrupted(_later()) == _counts(gave_up=1)
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    assert (row.status, row.task_state) == (states.ERROR, None)
+    assert row.status_reason.startswith(
+        "The create operation was interrupted and could not be completed after 3 attempts")
+
+
+def test_an_unreachable_engine_is_retried_then_given_up(db, ctx, admin, manager, driver):
+    row = make_row(ctx, task_state=states.CONTAINER_CREATING)
+    db_api.action_start(ctx, row.uuid, "create", intent={"run": True})
+    driver.fail["create"] = exception.engine_unreachable()
+    manager.container_create(ctx, row.uuid, run=True)
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    assert (row.status, row.task_state) == (states.CREATING, states.CONTAINER_CREATING)
+    assert row.status_reason.startswith("Waiting to create container")
+    long_ago = datetime.datetime.utcnow() - datetime.timedelta(hours=1)
+    # retried on each pass whatever its age, until the bound
+    for _ in range(CONF.compute.resume_attempts):
+        assert manager.recover_interrupted(long_ago) == _counts(resumed=1)
+    assert manager.recover_interrupted(long_ago) == _counts(gave_up=1)
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    assert (row.status, row.task_state) == (states.ERROR, None)
+    assert "after 3 attempts: Waiting to create container" in row.status_reason
+    assert driver.containers == {}
+
+
+def test_an_engine_back_before_the_bound_completes_the_create(db, ctx, admin, manager,
+                                                               driver):
+    row = make_row(ctx, task_state=states.CONTAINER_CREATING)
+    db_api.action_start(ctx, row.uuid, "create", intent={"run": True})
+    driver.fail["create"] = exception.engine_unreachable()
+    manager.container_create(ctx, row.uuid, run=True)
+    driver.fail.clear()                                  # the engine restarted
+    long_ago = datetime.datetime.utcnow() - datetime.timedelta(hours=1)
+    assert manager.recover_interrupted(long_ago) == _counts(resumed=1)
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    assert (row.status, row.task_state, row.status_reason) == (states.RUNNING, None, None)
 
 
 def test_recent_and_active_rows_are_left_alone(db, ctx, admin, manager):
     recent = make_row(ctx, task_state=states.CONTAINER_CREATING)
     long_ago = datetime.datetime.utcnow() - datetime.timedelta(hours=1)
-    assert manager.recover_interrupted(long_ago) == {"resolved": 0, "deleted": 0}
+    assert manager.recover_interrupted(long_ago) == NONE
     manager._active.add(recent.uuid)
-    assert manager.recover_interrupted(_later()) == {"resolved": 0, "deleted": 0}
+    assert manager.recover_interrupted(_later()) == NONE
     assert db_api.container_get_by_uuid(admin, recent.uuid).task_state is not None
 
 
-def test_a_request_arriving_after_recovery_does_nothing(db, ctx, admin, manager, driver):
+def test_a_request_arriving_after_the_resume_does_nothing(db, ctx, admin, manager, driver):
     row = make_row(ctx, task_state=states.CONTAINER_CREATING)
+    db_api.action_start(ctx, row.uuid, "create", intent={"run": True})
     manager.recover_interrupted(_later())
     manager.container_create(ctx, row.uuid, run=True)  # the late, stale request
-    assert driver.containers == {}
-    assert db_api.container_get_by_uuid(admin, row.uuid).status == states.ERROR
+    assert len(driver.containers) == 1
+    assert db_api.container_get_by_uuid(admin, row.uuid).status == states.RUNNING
 
 
 def test_orphans_are_removed_after_the_grace_period(db, ctx, driver, sync):

@@ -13,11 +13,13 @@ compute_nodes, quotas); this package re-exports their public functions, so
 callers keep writing ``from zun.db import api as db_api``.
 """
 from zun.db.api.actions import (
+    action_count_attempt,
     action_event_finish,
     action_event_start,
     action_events_get,
     action_finish,
     action_get_by_request_id,
+    action_in_flight,
     action_start,
     actions_get,
 )
@@ -72,6 +74,8 @@ __all__ = [
     "action_start",
     "action_finish",
     "action_get_by_request_id",
+    "action_in_flight",
+    "action_count_attempt",
     "actions_get",
     "action_event_start",
     "action_event_finish",

@@ -1,6 +1,8 @@
 """Container actions and their events: the audit trail of each request."""
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -31,12 +33,17 @@ def _get_action(session: Session, container_uuid: str,
 
 @_retry
 def action_start(context: RequestContext, container_uuid: str, action: str,
-                 message: str | None = None) -> models.ContainerAction:
-    """Record that ``action`` started for this request (context.request_id)."""
+                 message: str | None = None,
+                 intent: dict[str, Any] | None = None) -> models.ContainerAction:
+    """Record that ``action`` started for this request (context.request_id).
+
+    ``intent``: what was accepted, complete enough for an agent to finish
+    the operation if it is interrupted (None: nothing to resume).
+    """
     row = Action(action=action, container_uuid=container_uuid,
                  request_id=context.request_id, user_id=context.user_id,
                  project_id=context.project_id, start_time=models.utcnow(),
-                 message=message)
+                 message=message, intent=intent)
     with db_session.writer() as session:
         session.add(row)
         session.flush()
@@ -54,6 +61,32 @@ def action_finish(context: RequestContext, container_uuid: str,
             row.message = message
         session.flush()
         return row
+
+
+def action_in_flight(context: RequestContext, container_uuid: str,
+                     action: str) -> models.ContainerAction | None:
+    """The newest record of ``action`` for the container, or None: while
+    the container's task state claims that action, it is the record of the
+    operation in flight (one claim at a time), even if a failed attempt
+    already closed it."""
+    with db_session.reader() as session:
+        return session.execute(
+            sa.select(Action)
+            .where(Action.container_uuid == container_uuid, Action.action == action)
+            .order_by(Action.id.desc()).limit(1)).scalar_one_or_none()
+
+
+@_retry
+def action_count_attempt(context: RequestContext, action_id: int) -> int:
+    """Count one more resume of the action and open it again (no finish
+    time, no message: its outcome is the resumed attempt's); the new count."""
+    with db_session.writer() as session:
+        session.execute(sa.update(Action).where(Action.id == action_id)
+                        .values(attempts=Action.attempts + 1, finish_time=None,
+                                message=None)
+                        .execution_options(synchronize_session=False))
+        return int(session.execute(sa.select(Action.attempts)
+                                   .where(Action.id == action_id)).scalar_one())
 
 
 def action_get_by_request_id(context: RequestContext, container_uuid: str,
