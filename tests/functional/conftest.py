@@ -46,17 +46,8 @@ def transport_url():
 
 
 def _deploy(request, **kwargs):
-    deployment = harness.ZunProcesses(**kwargs)
-    try:
-        deployment.start()
-    except BaseException:
-        print(deployment.logs())
-        deployment.stop()
-        raise
-    yield deployment
-    if request.session.testsfailed:
-        print(deployment.logs())
-    deployment.stop()
+    with harness.running(request, **kwargs) as deployment:
+        yield deployment
 
 
 @pytest.fixture(scope="session")

@@ -11,12 +11,14 @@ SQL servers are left running (other suites use them).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import uuid as uuidlib
 from pathlib import Path
+from typing import Any, Iterator
 
 import docker
 import requests
@@ -165,3 +167,20 @@ class Database:
                     conn.execute(sa.text(make))
         finally:
             engine.dispose()
+
+
+@contextlib.contextmanager
+def zun_all_on(request: Any, backend: str,
+               extra_conf: str = "") -> Iterator[tuple[harness.ZunProcesses, str]]:
+    """zun-all on a throwaway database of ``backend`` ("sqlite", "mariadb",
+    "postgresql"), and that database's URL; the database dropped after."""
+    database = Database(backend).create() if backend != "sqlite" else None
+    if database:
+        extra_conf += "[database]\nconnection = %s\n" % database.url
+    try:
+        with harness.running(request, mode="all", extra_conf=extra_conf) as zun:
+            yield zun, (database.url if database
+                        else "sqlite:///%s/zun.sqlite" % zun.dir)
+    finally:
+        if database:
+            database.drop()

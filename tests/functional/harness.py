@@ -6,6 +6,7 @@ here is faked: the engine is the real Docker daemon, the bus a real RabbitMQ.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -18,7 +19,7 @@ import tempfile
 import time
 import uuid as uuidlib
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import requests
 
@@ -249,6 +250,26 @@ class ZunProcesses:
                 pass
         remove_host_leftovers(client, self.host)
         client.close()
+
+
+@contextlib.contextmanager
+def running(request: Any, **kwargs: Any) -> Iterator[ZunProcesses]:
+    """A started :class:`ZunProcesses` (kwargs as its own), stopped after;
+    its logs printed when it fails to start or a test using it failed."""
+    deployment = ZunProcesses(**kwargs)
+    failed_before = request.session.testsfailed
+    try:
+        deployment.start()
+    except BaseException:
+        print(deployment.logs())
+        deployment.stop()
+        raise
+    try:
+        yield deployment
+        if request.session.testsfailed > failed_before:
+            print(deployment.logs())
+    finally:
+        deployment.stop()
 
 
 def remove_host_leftovers(client: Any, host: str) -> None:

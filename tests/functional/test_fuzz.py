@@ -354,23 +354,10 @@ def _delete_all(deployment: harness.ZunProcesses) -> list[str]:
 @pytest.fixture(scope="module", params=BACKENDS)
 def deployment(request, docker_client):
     """zun-all on the backend of the parameter, with its database URL."""
-    database = None
     # the missing image's registry is loopback: allowed here, refused by default
     extra = "[registry]\nallow = 127.0.0.1:1\n"
-    if request.param != "sqlite":
-        database = engines.Database(request.param).create()
-        extra += "[database]\nconnection = %s\n" % database.url
-    zun = harness.ZunProcesses(mode="all", extra_conf=extra)
-    url = database.url if database else "sqlite:///%s/zun.sqlite" % zun.dir
-    try:
-        zun.start()
+    with engines.zun_all_on(request, request.param, extra) as (zun, url):
         yield request.param, zun, url
-        if request.session.testsfailed:
-            print(zun.logs())
-    finally:
-        zun.stop()
-        if database:
-            database.drop()
 
 
 # requests per backend, for the total line

@@ -21,22 +21,9 @@ BODY_LIMIT = 64 * 1024
 @pytest.fixture(scope="module", params=["sqlite", "mariadb", "postgresql"])
 def deployment(request, docker_client):
     """zun-all on the backend of the parameter, with its database URL."""
-    database = None
     extra = "[api]\nmax_request_body_size = %d\n" % BODY_LIMIT
-    if request.param != "sqlite":
-        database = engines.Database(request.param).create()
-        extra += "[database]\nconnection = %s\n" % database.url
-    zun = harness.ZunProcesses(mode="all", extra_conf=extra)
-    url = database.url if database else "sqlite:///%s/zun.sqlite" % zun.dir
-    try:
-        zun.start()
+    with engines.zun_all_on(request, request.param, extra) as (zun, url):
         yield zun, url
-        if request.session.testsfailed:
-            print(zun.logs())
-    finally:
-        zun.stop()
-        if database:
-            database.drop()
 
 
 def _row_count(url: str) -> int:

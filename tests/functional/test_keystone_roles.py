@@ -234,21 +234,14 @@ def test_system_admin_reads_the_deployment(system_admin, zun_keystone):
 # --- delay_auth_decision ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def delayed(docker_client, keystone):
+def delayed(request, docker_client, keystone):
     """zun-all whose auth_token lets unauthenticated requests through, marked."""
     conf = keystone.authtoken_conf().replace("delay_auth_decision = false",
                                              "delay_auth_decision = true")
     assert "delay_auth_decision = true" in conf
-    deployment = harness.ZunProcesses(mode="all", auth_strategy="keystone",
-                                      extra_conf=conf)
-    try:
-        deployment.start()
-    except BaseException:
-        print(deployment.logs())
-        deployment.stop()
-        raise
-    yield deployment
-    deployment.stop()
+    with harness.running(request, mode="all", auth_strategy="keystone",
+                         extra_conf=conf) as deployment:
+        yield deployment
 
 
 def test_delayed_decision_still_refuses_an_invalid_token(delayed, token_for):

@@ -19,18 +19,8 @@ BINARY = "zun-compute"
 
 @pytest.fixture(scope="module")
 def deployment(request, docker_client):
-    zun = harness.ZunProcesses(mode="all")
-    try:
-        zun.start()
-    except BaseException:
-        print(zun.logs())
-        zun.stop()
-        raise
-    failed_before = request.session.testsfailed
-    yield zun
-    if request.session.testsfailed > failed_before:
-        print(zun.logs())
-    zun.stop()
+    with harness.running(request, mode="all") as zun:
+        yield zun
 
 
 @pytest.fixture

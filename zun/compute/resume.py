@@ -76,7 +76,8 @@ class Recovery:
         """One pass over this host's rows with a task nobody is running:
         those untouched since ``older_than`` and those waiting for a retry."""
         ctx = zun_context.get_admin_context()
-        counts = {"resumed": 0, "deleted": 0, "resolved": 0, "gave_up": 0}
+        counts = {"resumed": 0, "deleted": 0, "resolved": 0, "gave_up": 0,
+                  "discarded": 0}
         runtime = _Runtime(self.manager.driver)
         for row in db_api.container_list_by_host(ctx, self.manager.host):
             touched = row.updated_at or row.created_at
@@ -109,18 +110,20 @@ class Recovery:
         if task == states.CONTAINER_DELETING:
             return self._complete_delete(ctx, row, runtime)
         record = db_api.action_in_flight(ctx, row.uuid, name)
+        if record is None and task == states.CONTAINER_CREATING:
+            return self._discard(ctx, row)
         if (record is None or record.intent is None
                 or not actions.get(name).resumable):
             return self._resolve(ctx, row, runtime, _interrupted(name))
-        attempt = db_api.action_count_attempt(ctx, record.id)
         limit = CONF.compute.resume_attempts
-        if attempt > limit:
+        if record.attempts >= limit:
             reason = ("The %s operation was interrupted and could not be completed "
                       "after %d attempts" % (name, limit))
             if row.status_reason:
-                reason += ": " + row.status_reason
+                reason += " (last: %s)" % row.status_reason.rstrip(".")
             return "gave_up" if self._resolve(ctx, row, runtime, reason,
                                               unknown_ok=True) else None
+        attempt = db_api.action_count_attempt(ctx, record.id)
         rctx = _context_of(record.request_id)
         _note(rctx, row.uuid, "attempt %d of %d: resuming the interrupted %s"
               % (attempt, limit, name))
@@ -140,6 +143,19 @@ class Recovery:
                                       run=intent.get("run"))
         else:
             manager.container_action(ctx, row.uuid, name, intent)
+
+    def _discard(self, ctx: RequestContext, row: Container) -> str | None:
+        """A create whose process died between the row and its action
+        record: the action is recorded before the request is sent and the
+        202 given, so nobody was told it was accepted, and nothing was made
+        on the host. Leave nothing behind (not even an Error row counting
+        against the quota)."""
+        try:
+            db_api.container_destroy(ctx, row.uuid, expected=_as_read(row))
+        except (exception.StaleUpdate, exception.NotFound):
+            return None
+        LOG.info("Discarded %s: its create was never acknowledged", row.uuid)
+        return "discarded"
 
     def _complete_delete(self, ctx: RequestContext, row: Container,
                          runtime: _Runtime) -> str | None:
@@ -168,7 +184,8 @@ class Recovery:
             if not unknown_ok:
                 raise
             values: dict[str, Any] = {"status": states.ERROR}
-            reason += "; the container engine cannot be reached."
+            if not row.status_reason:   # else the last cause already says so
+                reason += "; the container engine cannot be reached."
         else:
             if facts is not None:
                 values = sync_mod.values_from_facts(facts)

@@ -152,11 +152,16 @@ def test_nul_in_any_string_is_400_naming_the_field(app, compute, body, field):
     assert "NUL" in title
 
 
-def test_nul_in_a_query_value_is_400(app, compute):
+@pytest.mark.parametrize("method,path,field", [
+    ("post", "/v1/containers/c1/rebuild?image=busy%00box", "image"),
+    # a list filter reaches the DB: PostgreSQL cannot compare a NUL
+    ("get", "/v1/containers?image=%00%C3%97", "image"),
+    ("get", "/v1/containers?name=x&unknown%00=1", "unknown\\x00"),
+])
+def test_nul_in_a_query_parameter_is_400(app, compute, method, path, field):
     make_container(name="c1")
-    response = app.post("/v1/containers/c1/rebuild?image=busy%00box",
-                        headers=ALICE, status=400)
-    assert "query parameter 'image'" in _error(response)["title"]
+    response = getattr(app, method)(path, headers=ALICE, status=400)
+    assert "query parameter '%s'" % field in _error(response)["title"]
     assert compute.calls == []
 
 

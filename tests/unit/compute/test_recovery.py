@@ -39,7 +39,7 @@ def _runtime(driver, row, state="running"):
     return facts
 
 
-NONE = {"resumed": 0, "deleted": 0, "resolved": 0, "gave_up": 0}
+NONE = {"resumed": 0, "deleted": 0, "resolved": 0, "gave_up": 0, "discarded": 0}
 
 
 def _counts(**kw):
@@ -64,6 +64,16 @@ def test_interrupted_create_before_the_runtime_existed_is_resumed_and_runs(
                       ("compute__do_container_create", "Success")]
     assert action.finish_time is not None and action.message is None
     assert action.attempts == 1
+
+
+def test_a_create_never_acknowledged_leaves_nothing(db, ctx, admin, manager, driver):
+    """The process died between the row and its action record: no 202 was
+    given (the record precedes the send), nothing exists on the host."""
+    row = make_row(ctx, task_state=states.CONTAINER_CREATING)
+    assert manager.recover_interrupted(_later()) == _counts(discarded=1)
+    with pytest.raises(exception.ContainerNotFound):
+        db_api.container_get_by_uuid(admin, row.uuid)
+    assert driver.containers == {}
 
 
 def test_a_create_only_request_is_resumed_without_a_start(db, ctx, admin, manager):
@@ -160,6 +170,7 @@ def test_resumes_are_bounded_and_the_last_cause_is_kept(db, ctx, admin, manager)
     assert (row.status, row.task_state) == (states.ERROR, None)
     assert row.status_reason.startswith(
         "The create operation was interrupted and could not be completed after 3 attempts")
+    assert db_api.actions_get(ctx, row.uuid)[0].attempts == 3   # the bound, not one more
 
 
 def test_an_unreachable_engine_is_retried_then_given_up(db, ctx, admin, manager, driver):
@@ -177,7 +188,8 @@ def test_an_unreachable_engine_is_retried_then_given_up(db, ctx, admin, manager,
     assert manager.recover_interrupted(long_ago) == _counts(gave_up=1)
     row = db_api.container_get_by_uuid(admin, row.uuid)
     assert (row.status, row.task_state) == (states.ERROR, None)
-    assert "after 3 attempts: Waiting to create container" in row.status_reason
+    assert "after 3 attempts (last: Waiting to create container" in row.status_reason
+    assert row.status_reason.count("cannot be reached") == 1
     assert driver.containers == {}
 
 

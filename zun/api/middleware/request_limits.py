@@ -6,9 +6,9 @@ bound must hold here, in front of it: a body over ``[api]
 max_request_body_size`` is 413 (a declared Content-Length unread, a body of
 unknown length read one byte past the limit); a JSON body nesting deeper
 than :data:`MAX_DEPTH` is 400. The body is then handed on from memory.
-A path holding a NUL character (which no identifier has, and PostgreSQL
-cannot even compare) is 400 too; bodies and query values are checked for
-NUL where they are read (zun.api.schemas.validation, zun.api.utils).
+A path or query parameter holding a NUL character (which no identifier or
+filter has, and PostgreSQL cannot even compare) is 400 too; bodies are
+checked for NUL where they are read (zun.api.schemas.validation).
 """
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def read_body(request: webob.Request) -> bytes:
 
 class RequestLimitsMiddleware:
     """Refuse oversized or too deeply nested bodies before Pecan reads them,
-    and paths holding a NUL character.
+    and paths or query parameters holding a NUL character.
 
     Raises; the error middleware (outside this one) writes the error body.
     """
@@ -104,6 +104,13 @@ class RequestLimitsMiddleware:
                 "path", environ["PATH_INFO"].replace("\x00", "\\x00")[:128],
                 validation.NUL_REASON)
         request = webob.Request(environ)
+        query = environ.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:
+            for key, value in request.GET.items():
+                if "\x00" in key or "\x00" in value:
+                    raise validation.invalid_field(
+                        "query parameter '%s'" % key.replace("\x00", "\\x00")[:64],
+                        value.replace("\x00", "\\x00")[:64], validation.NUL_REASON)
         raw = read_body(request)
         if raw and is_json(request.content_type):
             try:
