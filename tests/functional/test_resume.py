@@ -234,8 +234,8 @@ def test_kill9_compute_during_mixed_actions_reaches_targets(deploy, docker_clien
         (stopped[1], "start", ("Running",)),
         (stopped[2], "rebuild", ("Stopped", "Created")),  # not running: does not run
         (paused[0], "unpause", ("Running",)),
-        # a signal is sent at most once: not resumed, resolved from the runtime
-        (running[6], "kill", ("Stopped", "Running")),
+        # SIGKILL: sent again only if it surely never arrived, so it ends stopped
+        (running[6], "kill", ("Stopped",)),
     ]
     pool = concurrent.futures.ThreadPoolExecutor(len(plan))
     barrier = threading.Barrier(len(plan))
@@ -281,7 +281,6 @@ def test_kill9_compute_during_mixed_actions_reaches_targets(deploy, docker_clien
     assert not off_target, off_target
     assert_zero(figs)
     assert not bad_resumes(resumed), resumed
-    assert not [r for r in resumed.values() if r["action"] == "kill"], resumed
 
 
 # --- 4. zun-all: kill -9 of the whole process during 20 runs --------------------------

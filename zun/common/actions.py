@@ -98,10 +98,13 @@ class Action:
     # waits as long as the caller asks (a grace period): the agent runs it on
     # a pool of its own so it cannot hold the workers other tenants need
     waits: bool = False
-    # doing it again is harmless (the driver contract's idempotency), so an
-    # agent restarted mid-operation runs it again; kill is not (a signal is
-    # sent at most once): its outcome is read from the runtime instead
-    repeatable: bool = True
+    # What an agent restarted mid-operation does with it (zun/compute/resume.py):
+    # "redo" runs it again (the driver contract makes state changes
+    # idempotent); "redo_if_running" only while the container still runs
+    # (kill: a signal that cannot be caught was then never delivered);
+    # "resolve" takes the runtime's state. None: "redo" for a cast (its
+    # caller was told 202), "resolve" for a call (its caller got an error).
+    resume: Literal["redo", "redo_if_running", "resolve"] | None = None
     variant_of: str | None = None        # shares the route of this action
 
     @property
@@ -110,12 +113,18 @@ class Action:
         return "container:%s" % self.name
 
     @property
+    def resume_mode(self) -> str:
+        """``resume``, or its default (see the field)."""
+        if self.resume:
+            return self.resume
+        return "redo" if self.rpc == "cast" else "resolve"
+
+    @property
     def resumable(self) -> bool:
         """Finished by the agent after an interruption (agent restart, lost
-        request) rather than resolved from the runtime: a cast the user was
-        told was accepted (202) and that may run again. A call's caller got
-        an error instead, so it is not resumed."""
-        return self.rpc == "cast" and self.repeatable
+        request, an engine not answering) rather than resolved from the
+        runtime, so the API records its intent."""
+        return self.resume_mode != "resolve"
 
     @property
     def generic(self) -> bool:
@@ -132,11 +141,11 @@ _RUNNING = (st.RUNNING,)
 
 def _generic(name: str, summary: str, allowed: tuple[str, ...], task: str,
              params: tuple[Param, ...] = (), waits: bool = False,
-             repeatable: bool = True) -> Action:
+             resume: Literal["redo", "redo_if_running", "resolve"] | None = None
+             ) -> Action:
     return Action(name, summary, "POST", name, allowed, task_state=task,
                   capability=name, agent_method="container_action", rpc="cast",
-                  driver_method=name, params=params, waits=waits,
-                  repeatable=repeatable)
+                  driver_method=name, params=params, waits=waits, resume=resume)
 
 
 _ROWS = (
@@ -146,7 +155,9 @@ _ROWS = (
     Action("update", "Update cpu, memory, name or auto_heal.", "PATCH", "",
            (st.CREATED, st.RUNNING, st.STOPPED, st.PAUSED),
            task_state=st.CONTAINER_UPDATING, capability="update",
-           agent_method="container_update", rpc="call"),
+           # a call, yet its new limits are already claimed on the row and
+           # applying them again changes nothing: finished after a restart
+           agent_method="container_update", rpc="call", resume="redo"),
     Action("delete", "Delete a container.", "DELETE", "", _DELETABLE,
            task_state=st.CONTAINER_DELETING, capability="delete",
            agent_method="container_delete", rpc="cast"),
@@ -169,7 +180,7 @@ _ROWS = (
     _generic("unpause", "Unpause a paused container.", (st.PAUSED,),
              st.CONTAINER_UNPAUSING),
     _generic("kill", "Send a signal (default SIGKILL).", _RUNNING, st.CONTAINER_KILLING,
-             (_SIGNAL,), repeatable=False),
+             (_SIGNAL,), resume="redo_if_running"),
     Action("rebuild", "Recreate the runtime container, optionally from another image.",
            "POST", "rebuild", (st.CREATED, st.RUNNING, st.STOPPED, st.ERROR),
            task_state=st.CONTAINER_REBUILDING, capability="create",

@@ -384,7 +384,10 @@ class API:
         task = actions.get("update").task_state
         host, claimed, previous = self._begin_claim(context, container, "update",
                                                     resize, quota)
-        db_api.action_start(context, container.uuid, "update")
+        # what a resume needs: the limits to apply, and those to give back
+        db_api.action_start(context, container.uuid, "update", intent={
+            "cpu": resize.get("cpu"), "memory": resize.get("memory"),
+            "previous": {k: v for k, v in previous.items() if k in resize}})
         try:
             self.rpcapi.container_update(context, host, container.uuid,
                                          resize.get("cpu"), resize.get("memory"))

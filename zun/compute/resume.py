@@ -12,11 +12,14 @@ the stop's timeout, ...):
   already exists (the engine refuses a second container of that name, so a
   resume never duplicates one), and started if ``run`` was asked;
 * delete: completed;
-* start, stop, reboot, pause, unpause, rebuild: run again (the driver
-  contract makes them idempotent);
-* everything else (kill: a signal is sent at most once; calls, whose caller
-  got an error instead of a 202; records from before intents were kept) is
-  resolved from the runtime's state, with a reason saying so.
+* start, stop, reboot, pause, unpause, rebuild and resize: run again (the
+  driver contract makes them idempotent; a resize's limits are already
+  claimed on the row, and given back if the runtime refuses them);
+* kill: sent again only when its signal cannot be caught (SIGKILL, the
+  default) and the container still runs, i.e. it surely never arrived;
+* everything else (other signals: sent at most once; network calls, whose
+  caller got an error instead of an answer; records from before intents
+  were kept) is resolved from the runtime's state, with a reason saying so.
 
 Bounded and safe: every resume is an attempt counted on the action record,
 shown as a ``compute__resume`` event; past ``[compute] resume_attempts`` the
@@ -48,6 +51,8 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 
 EVENT = "compute__resume"
+# kill's signals that no process can catch or ignore
+_UNCATCHABLE = frozenset({"SIGKILL", "KILL", "9"})
 
 
 class Recovery:
@@ -112,8 +117,10 @@ class Recovery:
         record = db_api.action_in_flight(ctx, row.uuid, name)
         if record is None and task == states.CONTAINER_CREATING:
             return self._discard(ctx, row)
-        if (record is None or record.intent is None
-                or not actions.get(name).resumable):
+        mode = actions.get(name).resume_mode
+        if (record is None or record.intent is None or mode == "resolve"
+                or (mode == "redo_if_running"
+                    and not self._undelivered(row, runtime, record.intent))):
             return self._resolve(ctx, row, runtime, _interrupted(name))
         limit = CONF.compute.resume_attempts
         if record.attempts >= limit:
@@ -141,8 +148,32 @@ class Recovery:
         elif name == "rebuild":
             manager.container_rebuild(ctx, row.uuid, image=intent.get("image"),
                                       run=intent.get("run"))
+        elif name == "update":
+            self._resize(ctx, row, intent)
         else:
             manager.container_action(ctx, row.uuid, name, intent)
+
+    def _resize(self, ctx: RequestContext, row: Container, intent: dict[str, Any]) -> None:
+        """Apply the claimed limits again; if the runtime refuses them, give
+        back the previous ones (the API that claimed them may be gone)."""
+        try:
+            self.manager.container_update(ctx, row.uuid, intent.get("cpu"),
+                                          intent.get("memory"))
+        except exception.ZunException as exc:
+            LOG.warning("Resumed resize of %s failed: %s", row.uuid, exc)
+            with contextlib.suppress(exception.ZunException):
+                db_api.container_update(
+                    ctx, row.uuid, dict(intent.get("previous") or {}, task_state=None),
+                    expected={"task_state": row.task_state})
+
+    def _undelivered(self, row: Container, runtime: _Runtime,
+                     intent: dict[str, Any]) -> bool:
+        """For a kill: its signal surely never arrived (one that cannot be
+        caught, and the container still runs), so sending it is not twice."""
+        if str(intent.get("signal") or "SIGKILL").upper() not in _UNCATCHABLE:
+            return False
+        facts = self._facts(row, runtime)
+        return facts is not None and facts.state == "running"
 
     def _discard(self, ctx: RequestContext, row: Container) -> str | None:
         """A create whose process died between the row and its action

@@ -50,7 +50,8 @@ def test_create_schedules_records_and_casts(db, ctx, admin):
 @pytest.mark.parametrize("action,params,status,intent", [
     ("stop", {"timeout": 7}, states.RUNNING, {"timeout": 7}),
     ("start", {}, states.STOPPED, {}),
-    ("kill", {"signal": "SIGHUP"}, states.RUNNING, None),   # never sent twice
+    # kept: the agent decides from it whether the signal may be sent again
+    ("kill", {"signal": "SIGHUP"}, states.RUNNING, {"signal": "SIGHUP"}),
 ])
 def test_accepted_casts_keep_what_a_resume_needs(db, ctx, admin, action, params,
                                                  status, intent):

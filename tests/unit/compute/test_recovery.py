@@ -148,6 +148,38 @@ def test_an_interrupted_kill_is_not_sent_again(db, ctx, admin, manager, driver):
     assert "kill operation was interrupted" in row.status_reason
 
 
+@pytest.mark.parametrize("signal,state,outcome,after", [
+    (None, "running", "resumed", states.STOPPED),        # SIGKILL never arrived
+    ("SIGKILL", "exited", "resolved", states.STOPPED),   # it did
+])
+def test_an_interrupted_sigkill_is_sent_only_if_it_never_arrived(
+        db, ctx, admin, manager, driver, signal, state, outcome, after):
+    row = make_row(ctx, status=states.RUNNING, task_state=states.CONTAINER_KILLING)
+    facts = _runtime(driver, row, state=state)
+    db_api.container_update(admin, row.uuid, {"container_id": facts.container_id})
+    db_api.action_start(ctx, row.uuid, "kill", intent={"signal": signal})
+    assert manager.recover_interrupted(_later()) == _counts(**{outcome: 1})
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    assert (row.status, row.task_state) == (after, None)
+
+
+@pytest.mark.parametrize("refused", [False, True])
+def test_an_interrupted_resize_is_applied_or_given_back(db, ctx, admin, manager,
+                                                        driver, refused):
+    row = make_row(ctx, status=states.RUNNING, task_state=states.CONTAINER_UPDATING,
+                   cpu=2.0, memory="256")              # the claim wrote the new limits
+    facts = _runtime(driver, row, state="running")
+    db_api.container_update(admin, row.uuid, {"container_id": facts.container_id})
+    db_api.action_start(ctx, row.uuid, "update", intent={
+        "cpu": 2.0, "memory": "256", "previous": {"cpu": 1.0, "memory": "128"}})
+    if refused:
+        driver.fail["update"] = exception.Invalid(reason="too much")
+    assert manager.recover_interrupted(_later()) == _counts(resumed=1)
+    row = db_api.container_get_by_uuid(admin, row.uuid)
+    expected = (1.0, "128") if refused else (2.0, "256")
+    assert (row.cpu, row.memory, row.task_state) == (*expected, None)
+
+
 def test_an_interrupted_rebuild_ends_with_one_new_container(db, ctx, admin, manager,
                                                              driver):
     row = make_row(ctx, status=states.RUNNING, task_state=states.CONTAINER_REBUILDING)
