@@ -72,7 +72,8 @@ functional: venv
 	  export DOCKER_HOST=$$DOCKER_URL && tools/prepare-image.sh && \
 	  $(call start,ZUN_TEST_TRANSPORT_URL,start-rabbitmq.sh) && \
 	  $(call start,ZUN_TEST_KEYSTONE_URL,start-keystone.sh) && \
-	  export ZUN_TEST_TRANSPORT_URL ZUN_TEST_KEYSTONE_URL && \
+	  $(call start,ZUN_TEST_REGISTRY,start-registry.sh) && \
+	  export ZUN_TEST_TRANSPORT_URL ZUN_TEST_KEYSTONE_URL ZUN_TEST_REGISTRY && \
 	  tools/install-tempest.sh && tools/install-heat.sh && \
 	  $(PYTEST) -q tests/functional
 
@@ -93,6 +94,7 @@ stop-test-servers:
 	-tools/start-keystone.sh stop
 	-tools/start-mariadb.sh stop
 	-tools/start-postgres.sh stop
+	-tools/start-registry.sh stop
 
 genconfig: venv
 	$(BIN)/oslo-config-generator --config-file etc/zun/zun-config-generator.conf

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 import zun  # noqa: E402,F401  (selects oslo.service's threading backend)
 
-from benchmarks import convergence, lifecycle, report, scale  # noqa: E402
+from benchmarks import archive, convergence, images, lifecycle, report, scale  # noqa: E402
 from benchmarks.measure import Figure, rss_mib  # noqa: E402
 from benchmarks.ops import Raw, Zun  # noqa: E402
 from tests.functional.harness import ZunProcesses  # noqa: E402
@@ -49,6 +49,8 @@ class Plan:
         self.reads = 5 if quick else 30
         self.reconcile_rows = 100 if quick else 1000
         self.reconcile_reps = 2 if quick else 5
+        self.archive = 3 if quick else 20
+        self.images = 3 if quick else 20
 
 
 def _tool(script: str, env: dict[str, str] | None = None) -> str:
@@ -98,7 +100,13 @@ def run(plan: Plan, docker_url: str, transport_url: str, started: float) -> dict
         for label, zun_ in zuns.items():
             _step("convergence, %s" % label, started)
             figures += convergence.measure(zun_, raw, label, plan.convergence)
+        for label, zun_ in zuns.items():
+            _step("cp (put/get_archive), %s" % label, started)
+            figures += archive.measure(zun_, raw, label, plan.archive)
         _rss(deployments, "after_runs", rss)
+        _step("image pull from the local registry (its own zun-all)", started)
+        figures += images.section(raw, _tool("start-registry.sh"), plan.images,
+                                  PRODUCTION_DEFAULTS)
 
         _step("inserting %d rows into each deployment's DB" % ROWS, started)
         seeded = {}

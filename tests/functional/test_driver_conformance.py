@@ -15,7 +15,9 @@ foreign containers) stay in tests/functional/test_docker_driver.py.
 """
 from __future__ import annotations
 
+import io
 import queue
+import tarfile
 import threading
 import time
 import uuid as uuidlib
@@ -342,6 +344,38 @@ def contract_delete(driver, make) -> None:
     assert driver.delete(MISSING) is None
 
 
+def contract_archive(driver, make) -> None:
+    def tar_of(name: str, content: bytes) -> bytes:
+        out = io.BytesIO()
+        with tarfile.open(fileobj=out, mode="w") as tar:
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+        return out.getvalue()
+
+    for facts in (make(), make(start=False)):   # running, and created
+        cid = facts.container_id
+        tar = tar_of("conf.txt", b"copied\n")
+        assert driver.put_archive(cid, "/tmp", tar) is None
+        assert driver.put_archive(cid, "/tmp", tar) is None   # idempotent in effect
+        data, stat = driver.get_archive(cid, "/tmp/conf.txt", 1 << 20)
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as got:
+            assert got.extractfile("conf.txt").read() == b"copied\n"
+        assert set(stat) == {"name", "size", "mode", "mtime", "linkTarget"}
+        assert (stat["name"], stat["size"]) == ("conf.txt", 7)
+        # the bound: never more than max_bytes held
+        with pytest.raises(exception.ArchiveTooLarge) as info:
+            driver.get_archive(cid, "/tmp/conf.txt", 100)
+        assert info.value.code == 413
+        with pytest.raises(exception.ArchivePathNotFound) as info:
+            driver.get_archive(cid, "/no/such/path", 1 << 20)
+        assert info.value.code == 404
+        with pytest.raises(exception.ArchivePathNotFound):
+            driver.put_archive(cid, "/no/such/dir", tar)
+    with pytest.raises(exception.RuntimeContainerNotFound):
+        driver.get_archive(MISSING, "/", 1 << 20)
+
+
 #: capability -> (its contract, a call of its method that an undeclaring driver refuses)
 CONTRACTS: dict[str, tuple[Callable[..., None], Callable[[Any], Any]]] = {
     "create": (contract_create, lambda d: d.create(
@@ -359,6 +393,7 @@ CONTRACTS: dict[str, tuple[Callable[..., None], Callable[[Any], Any]]] = {
     "stats": (contract_stats, lambda d: d.stats(MISSING)),
     "events": (contract_events, lambda d: next(iter(d.events(threading.Event())))),
     "delete": (contract_delete, lambda d: d.delete(MISSING, force=True)),
+    "archive": (contract_archive, lambda d: d.get_archive(MISSING, "/", 1024)),
 }
 
 

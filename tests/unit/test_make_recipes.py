@@ -19,7 +19,8 @@ URL = {"start-mariadb.sh": "mysql+pymysql://zun:zunpass@127.0.0.1:3306/zun",
        "start-postgres.sh": "postgresql+psycopg2://zun:zunpass@127.0.0.1:5432/zun",
        "start-dockerd.sh": "unix:///var/run/docker.sock",
        "start-rabbitmq.sh": "rabbit://zun:zunpass@127.0.0.1:5672/zun",
-       "start-keystone.sh": "http://127.0.0.1:15000/v3"}
+       "start-keystone.sh": "http://127.0.0.1:15000/v3",
+       "start-registry.sh": "127.0.0.1:15500"}
 OTHER_TOOLS = ("prepare-image.sh", "install-tempest.sh", "install-heat.sh")
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
@@ -86,7 +87,7 @@ def test_db_tests_fail_when_a_server_does_not_start(tree, script, body):
 
 
 @pytest.mark.parametrize("script", ["start-dockerd.sh", "start-rabbitmq.sh",
-                                    "start-keystone.sh"])
+                                    "start-keystone.sh", "start-registry.sh"])
 def test_functional_fails_when_a_server_does_not_start(tree, script):
     assert make(tree, "functional").returncode == 0
     assert len(runs(tree)) == 1

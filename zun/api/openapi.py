@@ -19,9 +19,11 @@ from zun.api.controllers import quotas as quotas_ctl
 from zun.api.controllers import services as services_ctl
 from zun.api.controllers import unimplemented
 from zun.api.schemas import containers as container_schemas
+from zun.api.schemas import images as image_schemas
 from zun.api.views import actions as action_view
 from zun.api.views import containers as container_view
 from zun.api.views import hosts as host_view
+from zun.api.views import images as image_view
 from zun.api.views import services as service_view
 from zun.common import actions, states
 from zun.conf import quota as quota_conf
@@ -281,7 +283,7 @@ def _schemas() -> dict[str, dict[str, Any]]:
                "properties": {"id": _STR, "min_version": _STR, "max_version": _STR,
                               "media_types": {"type": "array"}, "links": _LINKS,
                               "containers": resource_links, "services": resource_links,
-                              "hosts": resource_links,
+                              "hosts": resource_links, "images": resource_links,
                               "availability_zones": resource_links}},
         "OpenAPI": {"type": "object", "required": ["openapi", "paths"]},
     }
@@ -379,6 +381,31 @@ def _action_details() -> dict[str, dict[str, Any]]:
             params=[_query("ps_args", _STR, "Arguments for ps; 'None' means none.")],
             ok=_ok(200, "Top", "Process table")),
         "stats": dict(ok=_ok(200, "Stats", "Usage")),
+        "get_archive": dict(
+            params=[_ARCHIVE_PATH],
+            ok=_ok(200, {"type": "object", "required": ["data", "stat"], "properties": {
+                "data": {"type": "string", "description": "The tar of path: base64 "
+                         "from 1.25, before as text (UTF-8; 406 when it is not). "
+                         "At most [api] max_archive_size bytes (413 beyond)."},
+                "stat": {"type": "object", "description": "Docker's stat of path: "
+                         "name, size, mode, mtime, linkTarget."}}},
+                "The archive and the path's stat")),
+        "put_archive": dict(
+            params=[_ARCHIVE_PATH],
+            body=_body({"type": "object", "required": ["data"],
+                        "additionalProperties": False, "properties": {"data": {
+                            "type": "string", "description": "An uncompressed tar: "
+                            "base64 from 1.25, before as text. At most [api] "
+                            "max_archive_size bytes (413 beyond)."}}}),
+            ok=_ok(200, None, "Extracted")),
+        "commit": dict(
+            params=[_query("repository", {"type": "string", "maxLength": 255},
+                           "The image name (may end in :tag); required."),
+                    _query("tag", {"type": "string", "maxLength": 128},
+                           "The tag (default latest).")],
+            ok=_ok(202, {"type": "object", "required": ["uuid"], "properties": {
+                "uuid": {"type": "string", "description": "The image row "
+                         "(GET /v1/images/<uuid>)."}}}, "Committed")),
         "network_attach": dict(params=_NETWORK_PARAMS,
                                ok=_ok(200, None, "Connected")),
         "network_detach": dict(params=_NETWORK_PARAMS,
@@ -389,6 +416,9 @@ def _action_details() -> dict[str, dict[str, Any]]:
             "One entry per network (1.18+) or per address (below)")),
     }
 
+
+_ARCHIVE_PATH = _query("path", {"type": "string", "pattern": "^/", "maxLength": 4096},
+                       "An absolute path in the container.", required=True)
 
 _NETWORK_PARAMS = [
     _query("network", {"type": "string", "minLength": 1, "maxLength": 255},
@@ -549,6 +579,7 @@ def _operations(version: versions.Version) -> dict[str, dict[str, dict[str, Any]
         "/v1/availability_zones": {"get": {
             "summary": "Zones with an up compute service.",
             "responses": _responses(_ok(200, "AvailabilityZoneList", "Zones"))}},
+        **_image_operations(),
     }
     ops.update(_container_actions())
     extra_query = {"disable": [_query("disabled_reason", {"type": "string", "maxLength": 255})],
@@ -568,6 +599,49 @@ def _operations(version: versions.Version) -> dict[str, dict[str, dict[str, Any]
             "responses": {str(code): _ref("responses", "E%d" % code)
                           for code in (401, 404, 406)}}}
     return ops
+
+
+def _image_operations() -> dict[str, dict[str, dict[str, Any]]]:
+    """``/v1/images`` (zun/api/controllers/images.py)."""
+    image = {"type": "object", "properties": {f: {} for f in image_view.FIELDS}}
+    listing = {"type": "object", "required": ["images", "next"],
+               "properties": {"images": {"type": "array", "items": image},
+                              "next": _NSTR}}
+    found = {"type": "array", "items": {"type": "object", "properties": {
+        f: {} for f in ("id", "name", "tags", "status", "size", "metadata")}}}
+    image_id = {"name": "image_id", "in": "path", "required": True,
+                "schema": {"type": "string", "format": "uuid"}}
+    search_query = [_query("image", {"type": "string", "maxLength": 255},
+                           "Part of a repository name (required here)."),
+                    _query("image_driver", {"type": "string", "enum": ["docker"]}),
+                    _bool("exact_match", "Match the whole repository name.")]
+    search = {"summary": "Repositories of the [registry] search_registries "
+                         "matching the name, with their tags (a Warning header "
+                         "says when none is configured or one failed). "
+                         "zunclient's form, /v1/images/<image>/search, "
+                         "answers the same.",
+              "responses": _responses(_ok(200, found, "Matches"), 400)}
+    return {
+        "/v1/images": {
+            "get": {"summary": "Images of the compute hosts (admin).",
+                    "parameters": [_query("host", {"type": "string"}),
+                                   _query("status", {"type": "string"})],
+                    "responses": _responses(_ok(200, listing, "A page"), 400)},
+            "post": {"summary": "Pull an image onto a host (admin); the row is "
+                                "Pulling, then Available or Error.",
+                     "requestBody": _body(image_schemas.PULL),
+                     "responses": _responses(_ok(202, image, "Accepted"), 400, 409,
+                                             415)}},
+        "/v1/images/{image_id}": {
+            "get": {"summary": "One image (admin).", "parameters": [image_id],
+                    "responses": _responses(_ok(200, image, "The image"), 404)},
+            "delete": {"summary": "Remove an image from its host (admin); 409 "
+                                  "while a container there uses it.",
+                       "parameters": [image_id],
+                       "responses": _responses({"204": {"description": "Removed"}},
+                                               404, 409)}},
+        "/v1/images/search": {"get": dict(search, parameters=search_query)},
+    }
 
 
 def _loosen_required(schema: dict[str, Any]) -> dict[str, Any]:

@@ -34,7 +34,7 @@ ADMIN = "rule:admin_api"
 # method or argument and add a line to RPC_HISTORY; an action's
 # ``rpc_version`` is the version that first served it, so a newer API never
 # sends it to an older agent (see compute.api's version check).
-RPC_VERSION = "1.1"
+RPC_VERSION = "1.2"
 RPC_HISTORY: tuple[tuple[str, str], ...] = (
     ("1.0", "container_create, container_action (start, stop, reboot, pause, "
             "unpause, kill), container_delete, container_rebuild, "
@@ -42,6 +42,8 @@ RPC_HISTORY: tuple[tuple[str, str], ...] = (
             "container_stats"),
     ("1.1", "container_network_attach, container_network_detach (the "
             "project's networks on the host)"),
+    ("1.2", "container_get_archive, container_put_archive (cp), "
+            "container_commit, image_pull, image_delete, image_search"),
 )
 
 
@@ -137,6 +139,7 @@ _DELETABLE = (st.CREATED, st.ERROR, st.STOPPED, st.DELETED, st.DEAD)
 # The runtime connects and disconnects created, running and stopped ones.
 _NETWORKABLE = (st.CREATED, st.RUNNING, st.STOPPED)
 _RUNNING = (st.RUNNING,)
+_ARCHIVABLE = (st.CREATED, st.PAUSED, st.RUNNING, st.STOPPED)
 
 
 def _generic(name: str, summary: str, allowed: tuple[str, ...], task: str,
@@ -212,6 +215,22 @@ _ROWS = (
            rpc="call", rpc_version="1.1", min_version="1.6"),
     Action("network_list", "The container's networks and addresses.", "GET",
            "network_list", None, min_version="1.13", policy_default=READER),
+    # cp. Both need a member: the filesystem holds what the container never
+    # shows a reader (keys, credentials), and reading any file of it is as
+    # much as exec can read.
+    Action("get_archive", "A tar archive of a path in the container (cp out).",
+           "GET", "get_archive", _ARCHIVABLE, capability="archive",
+           agent_method="container_get_archive", rpc="call", rpc_version="1.2"),
+    Action("put_archive", "Extract a tar archive at a path in the container (cp in).",
+           "POST", "put_archive", _ARCHIVABLE, capability="archive",
+           agent_method="container_put_archive", rpc="call", rpc_version="1.2"),
+    # A call (the image row's outcome is known when it answers) claiming no
+    # task state; the compute API refuses it while any operation (a delete,
+    # say) is in flight on the container.
+    Action("commit", "Snapshot the container as an image on its host "
+           "(202 {uuid}: the image row).", "POST", "commit",
+           (st.RUNNING, st.STOPPED, st.PAUSED), capability="commit",
+           agent_method="container_commit", rpc="call", rpc_version="1.2"),
 )
 
 ACTIONS: dict[str, Action] = {a.name: a for a in _ROWS}
@@ -226,9 +245,6 @@ NOT_YET_SERVED: dict[str, tuple[str, str]] = {
     "attach": ("Attaching to a container's console", _INTERACTIVE),
     "resize": ("Resizing a container's tty", _INTERACTIVE),
     "execute_resize": ("Resizing an interactive exec's tty", _INTERACTIVE),
-    "commit": ("Committing a container to an image", _IMAGES),
-    "get_archive": ("Copying files out of a container (cp)", _IMAGES),
-    "put_archive": ("Copying files into a container (cp)", _IMAGES),
     "add_security_group": ("Adding a security group", _NETWORKS),
     "remove_security_group": ("Removing a security group", _NETWORKS),
     "resize_container": ("Resizing by POST .../resize_container",
@@ -236,8 +252,9 @@ NOT_YET_SERVED: dict[str, tuple[str, str]] = {
 }
 
 # Capabilities a driver may declare: those the actions need, plus the ones
-# the agent itself uses (``events``: a runtime event stream for the sync).
-AGENT_CAPABILITIES = frozenset({"events"})
+# the agent itself uses (``events``: a runtime event stream for the sync;
+# ``image``: the images API's pull, delete and list).
+AGENT_CAPABILITIES = frozenset({"events", "image"})
 ALL_CAPABILITIES = frozenset(
     {a.capability for a in _ROWS if a.capability} | AGENT_CAPABILITIES)
 # Offered by the host's network driver (zun.network), not its runtime driver.

@@ -190,6 +190,21 @@ class NetworkNotFound(NotFound):
     error_code = "network_not_found"
 
 
+class ImageRecordNotFound(NotFound):
+    """No image row (``/v1/images/<uuid>``) of this uuid; not to be confused
+    with ImageNotFound, a 400 for a bad image in a request."""
+
+    msg_fmt = "Image %(image)s could not be found."
+    error_code = "image_record_not_found"
+
+
+class ArchivePathNotFound(NotFound):
+    """A path to copy out of (or into) a container that does not exist in it."""
+
+    msg_fmt = "Could not find the path '%(path)s' in the container."
+    error_code = "archive_path_not_found"
+
+
 class FeatureNotImplemented(NotFound):
     """A part of the upstream API this zun does not serve yet.
 
@@ -246,6 +261,19 @@ class ServiceInUse(Conflict):
     msg_fmt = ("Service %(binary)s on host %(host)s still has %(count)d "
                "container(s); delete or move them before deleting the service.")
     error_code = "service_in_use"
+
+
+class ImageAlreadyExists(Conflict):
+    msg_fmt = "Image %(image)s is already being pulled onto host %(host)s."
+    error_code = "image_already_exists"
+
+
+class ImageInUse(Conflict):
+    """An image a container of its host still uses (delete them first)."""
+
+    msg_fmt = ("Image %(image)s is used by %(count)s container(s) on host "
+               "%(host)s; delete them first.")
+    error_code = "image_in_use"
 
 
 class StaleUpdate(Conflict):
@@ -316,6 +344,15 @@ class RequestEntityTooLarge(ZunException):
                "([api] max_request_body_size).")
     code = 413
     error_code = "request_entity_too_large"
+
+
+class ArchiveTooLarge(RequestEntityTooLarge):
+    """A tar archive (zun cp) over ``[api] max_archive_size``: one copy
+    cannot make the API, the bus or the agent hold an unbounded archive."""
+
+    msg_fmt = ("%(what)s is larger than %(limit)d bytes "
+               "([api] max_archive_size).")
+    error_code = "archive_too_large"
 
 
 # --- 415 -------------------------------------------------------------------

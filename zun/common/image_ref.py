@@ -137,6 +137,18 @@ def parse(image: str) -> ImageRef:
                     digest=digest if at else None)
 
 
+def canonical(image: str) -> str:
+    """``registry/repository:tag`` (tag ``latest`` when absent; a digest kept):
+    the one form in which two spellings of an image compare equal
+    (``busybox`` and ``docker.io/library/busybox:latest``). Raises as
+    :func:`parse` for a malformed reference."""
+    ref = parse(image)
+    name = "%s/%s" % (ref.registry, ref.repository)
+    if ref.digest:
+        return "%s@%s" % (name, ref.digest)
+    return "%s:%s" % (name, ref.tag or "latest")
+
+
 # --- the guard ----------------------------------------------------------------
 def _addresses(ref: ImageRef) -> list[IPAddress]:
     """The addresses the engine would connect to (none known: empty)."""

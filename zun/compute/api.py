@@ -22,6 +22,7 @@ agent raised (e.g. ``RuntimeContainerNotFound``, 404).
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any, Callable
 
@@ -32,6 +33,7 @@ from zun.common import actions, exception, states
 from zun.common.context import RequestContext
 from zun.compute import rpcapi
 from zun.db import api as db_api
+from zun.db.api import images as image_rows
 from zun.db.models import Container
 from zun.scheduler import scheduler
 
@@ -119,6 +121,11 @@ class API:
         a claim that makes the row hold more than before is refused (HostFull,
         OverQuota) exactly as a create would be, in the same transaction.
         ``check_room=False`` for deletes, which only ever give back.
+
+        A row with a runtime container holds its resources on its host, so a
+        claim without new values cannot grow them: it expects that runtime
+        container instead of reading the host's limits (the common case,
+        kept as cheap as a plain compare-and-set).
         """
         row = actions.get(action)
         if not row.task_state or row.allowed is None:
@@ -126,11 +133,14 @@ class API:
         expected: dict[str, Any] = {"status": list(row.allowed)}
         if not row.overrides_task:
             expected["task_state"] = None
+        may_grow = check_room and bool(values or not container.container_id)
+        if check_room and not may_grow:
+            expected["container_id"] = container.container_id
         try:
             return db_api.container_claim(
                 context.elevated(), container.uuid,
                 dict(values or {}, task_state=row.task_state), expected=expected,
-                capacity=self._host_limits(context, container.host) if check_room
+                capacity=self._host_limits(context, container.host) if may_grow
                 else None,
                 quota=quota)
         except exception.StaleUpdate as lost:
@@ -464,3 +474,108 @@ class API:
     def container_stats(self, context: RequestContext, container: Container) -> dict[str, Any]:
         host = self._read(context, container, "stats")
         return self.rpcapi.container_stats(context, host, container.uuid)
+
+    # --- copy in and out (cp) ------------------------------------------------
+    def container_get_archive(self, context: RequestContext, container: Container,
+                              path: str, max_bytes: int) -> tuple[str, dict[str, Any]]:
+        """(the tar of ``path``, base64; its stat) read on the host, at most
+        ``max_bytes`` of it (the API's bound travels with the call, so an
+        agent configured otherwise cannot send more): ArchiveTooLarge (413)
+        beyond, ArchivePathNotFound (404) for a missing path."""
+        host = self._read(context, container, "get_archive")
+        self._check_runtime(container)
+        data, stat = self.rpcapi.container_get_archive(context, host, container.uuid,
+                                                       path, max_bytes)
+        return data, stat
+
+    def container_put_archive(self, context: RequestContext, container: Container,
+                              path: str, data: str) -> None:
+        """Extract the tar ``data`` (base64, checked for size and alphabet)
+        at ``path`` on the host; returns once the runtime did. The agent
+        decodes it and refuses a bad tar (400) before the runtime sees it."""
+        host = self._read(context, container, "put_archive")
+        self._check_runtime(container)
+        self._send(context, container, "put_archive",
+                   lambda: self.rpcapi.container_put_archive(
+                       context, host, container.uuid, path, data))
+
+    @staticmethod
+    def _check_runtime(container: Container) -> None:
+        if not container.container_id:
+            raise exception.Conflict(
+                reason="container %s has no runtime container yet, so it has no "
+                       "files to copy" % container.uuid)
+
+    # --- commit ------------------------------------------------------------------
+    def container_commit(self, context: RequestContext, container: Container,
+                         repository: str, tag: str) -> str:
+        """Commit the container into its host's engine as ``repository:tag``;
+        the image row's uuid, once the row says Available (or the agent's
+        error is raised, the row saying Error).
+
+        Refused (409) while any operation is in flight on the container (a
+        delete above all: nothing may be snapshotted while it goes away).
+        """
+        actions.check_allowed("commit", container.uuid, container.status,
+                              container.task_state)
+        if container.task_state:
+            raise exception.ContainerTaskInFlight(action="commit", id=container.uuid,
+                                                  task_state=container.task_state)
+        host = self._check_host(context, container, "commit")
+        self._check_runtime(container)
+        image = db_api.image_claim(context, host, repository, tag)
+        try:
+            self._send(context, container, "commit",
+                       lambda: self.rpcapi.container_commit(context, host,
+                                                            container.uuid, image.uuid))
+        except exception.ServiceUnavailable as exc:
+            with contextlib.suppress(exception.ZunException):
+                db_api.image_update(context, image.uuid, {"status": image_rows.ERROR,
+                                                          "status_reason": str(exc)})
+            raise
+        return image.uuid
+
+    # --- images (/v1/images) ---------------------------------------------------
+    @staticmethod
+    def image_host(context: RequestContext, host: str) -> str:
+        """``host`` if an image operation may be sent there now.
+
+        A host with no compute service is a bad value (400 naming ``host``);
+        a down host or an agent older than the images API is a 409; a driver
+        without images (rkt) a 400.
+        """
+        try:
+            service = db_api.service_get(context.elevated(), host,
+                                         scheduler.COMPUTE_BINARY)
+        except exception.NotFound:
+            raise exception.invalid_field(
+                "host", host, "No compute service runs on this host; "
+                              "GET /v1/hosts lists them.") from None
+        if "image" not in (service.capabilities or []):
+            raise exception.UnsupportedOperation(driver=service.driver, operation="image")
+        served = service.rpc_version or "1.0"
+        if actions.version_tuple(served) < actions.version_tuple(rpcapi.IMAGE_RPC_VERSION):
+            raise exception.Conflict(
+                reason="the compute service of host %s serves RPC API %s, which "
+                       "has no images API (it needs %s); upgrade it first"
+                       % (host, served, rpcapi.IMAGE_RPC_VERSION))
+        if not scheduler.service_is_up(service):
+            raise exception.Conflict(reason="the compute service of host %s is down"
+                                            % host)
+        return host
+
+    def image_pull(self, context: RequestContext, host: str, uuid: str) -> None:
+        """Cast the pull of image row ``uuid`` (already Pulling) to ``host``;
+        on a bus failure the row ends in Error and the 503 is raised."""
+        try:
+            self.rpcapi.image_pull(context, host, uuid)
+        except exception.ServiceUnavailable as exc:
+            with contextlib.suppress(exception.ZunException):
+                db_api.image_update(context, uuid, {"status": image_rows.ERROR,
+                                                    "status_reason": str(exc)})
+            raise
+
+    def image_delete(self, context: RequestContext, host: str, uuid: str) -> None:
+        """Remove image row ``uuid`` from ``host`` (and the row), waiting for
+        the agent's answer."""
+        self.rpcapi.image_delete(context, host, uuid)

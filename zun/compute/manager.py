@@ -19,10 +19,10 @@ from typing import Any, Iterator
 
 import oslo_messaging as messaging
 
-from zun.common import actions, exception, image_ref, states
+from zun.common import actions, archive, exception, image_ref, states
 from zun.common import context as zun_context
 from zun.common.context import RequestContext
-from zun.compute import mounts, resume
+from zun.compute import images, mounts, resume
 from zun.compute import sync as sync_mod
 from zun.container.driver import base as driver_base
 from zun.db import api as db_api
@@ -470,6 +470,52 @@ class Manager:
         stats = self.driver.stats(row.container_id)
         stats["CONTAINER"] = row.name or row.uuid  # the user's name, not zun-<uuid>
         return stats
+
+    # --- images (zun/compute/images.py does the work) ----------------------------
+    def image_pull(self, context: RequestContext, uuid: str) -> None:
+        """Pull the image of row ``uuid`` onto this host (a cast, RPC 1.2)."""
+        context = context.elevated()
+        context.update_store()
+        images.pull(self.driver, context, uuid)
+
+    def container_commit(self, context: RequestContext, uuid: str,
+                         image_uuid: str) -> None:
+        """Snapshot container ``uuid`` into image row ``image_uuid`` (a call,
+        RPC 1.2); recorded as the action's event."""
+        context.update_store()
+        container_id = self._running_id(context, uuid)
+        admin = context.elevated()
+        with self._event(admin, uuid, "commit"):
+            images.commit(self.driver, admin, container_id, image_uuid)
+
+    def image_delete(self, context: RequestContext, uuid: str) -> None:
+        """Remove the image of row ``uuid`` from this host (a call, RPC 1.2)."""
+        context = context.elevated()
+        context.update_store()
+        images.delete(self.driver, context, uuid)
+
+    # --- copy in and out (cp) -------------------------------------------------
+    def container_get_archive(self, context: RequestContext, uuid: str, path: str,
+                              max_bytes: int) -> tuple[str, dict[str, Any]]:
+        """(the tar of ``path``, base64; its stat): at most ``max_bytes`` is
+        read from the runtime (ArchiveTooLarge beyond), encoded once for the
+        bus (JSON carries no bytes)."""
+        context.update_store()
+        data, stat = self.driver.get_archive(self._running_id(context, uuid), path,
+                                             max_bytes)
+        return archive.encode(data), stat
+
+    def container_put_archive(self, context: RequestContext, uuid: str, path: str,
+                              data: str) -> None:
+        """Decode the tar once, check it (400 for a bad one, before the
+        runtime sees it), extract it at ``path``; recorded as an action
+        event, since it changes the container's files."""
+        context.update_store()
+        container_id = self._running_id(context, uuid)
+        with self._event(context.elevated(), uuid, "put_archive"):
+            raw = archive.decode(data)
+            archive.check_tar(raw)
+            self.driver.put_archive(container_id, path, raw)
 
     # --- auto heal -----------------------------------------------------------
     def heal(self, row: Container, run: bool) -> bool:

@@ -28,6 +28,13 @@ def _why(exc: Exception) -> str:
     return "the message bus is unavailable"
 
 
+# The agent RPC version that first served image_pull and image_delete
+# (actions.RPC_HISTORY).
+IMAGE_RPC_VERSION = "1.2"
+# The images API's agent methods (not container actions: no registry row).
+IMAGE_METHODS = ("image_pull", "image_delete")
+
+
 class ComputeAPI:
     """Sends compute operations to the agent of a given host."""
 
@@ -55,6 +62,30 @@ class ComputeAPI:
             raise exception.ServiceUnavailable(
                 reason="The compute service of the container's host could not be "
                        "reached: %s; try again later." % _why(exc)) from exc
+
+    def _send_image(self, how: str, context: RequestContext, host: str,
+                    method: str, **kwargs: Any) -> Any:
+        """An images API message (not a container action: no registry row)."""
+        send = self.client.cast if how == "cast" else self.client.call
+        try:
+            return send(context, host, method, version=IMAGE_RPC_VERSION, **kwargs)
+        except rpc.BUS_ERRORS as exc:
+            LOG.warning("The compute service on host %s could not be reached for "
+                        "%s: %s", host, method, exc)
+            raise exception.ServiceUnavailable(
+                reason="The compute service of host %s could not be reached: %s; "
+                       "try again later." % (host, _why(exc))) from exc
+
+    def container_commit(self, context: RequestContext, host: str, uuid: str,
+                         image_uuid: str) -> None:
+        """Snapshot container ``uuid`` into image row ``image_uuid``."""
+        self._send("commit", context, host, uuid=uuid, image_uuid=image_uuid)
+
+    def image_pull(self, context: RequestContext, host: str, uuid: str) -> None:
+        self._send_image("cast", context, host, "image_pull", uuid=uuid)
+
+    def image_delete(self, context: RequestContext, host: str, uuid: str) -> None:
+        self._send_image("call", context, host, "image_delete", uuid=uuid)
 
     # --- casts -------------------------------------------------------------
     def container_create(self, context: RequestContext, host: str,
@@ -109,3 +140,15 @@ class ComputeAPI:
                         uuid: str) -> dict[str, Any]:
         result: dict[str, Any] = self._send("stats", context, host, uuid=uuid)
         return result
+
+    def container_get_archive(self, context: RequestContext, host: str, uuid: str,
+                              path: str, max_bytes: int) -> tuple[str, dict[str, Any]]:
+        """(tar in base64, stat); JSON carries no bytes, and the reply is a list."""
+        data, stat = self._send("get_archive", context, host, uuid=uuid, path=path,
+                                max_bytes=max_bytes)
+        return data, stat
+
+    def container_put_archive(self, context: RequestContext, host: str, uuid: str,
+                              path: str, data: str) -> None:
+        """``data``: the tar in base64 (decoded once, on the host)."""
+        self._send("put_archive", context, host, uuid=uuid, path=path, data=data)

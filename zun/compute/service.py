@@ -15,8 +15,8 @@ import oslo_messaging as messaging
 from zun import network as network_drivers
 from zun.common import actions, exception, rpc
 from zun.common import context as zun_context
+from zun.compute import images, resources
 from zun.compute import manager as manager_mod
-from zun.compute import resources
 from zun.compute import sync as sync_mod
 from zun.conf import CONF
 from zun.container.driver import base as driver_base
@@ -178,6 +178,8 @@ class ComputeService:
         if self.guard_error is not None and self.install_guard():
             self.heartbeat()  # offer create again at once
         self._safe(self.sync.reconcile, "reconcile")
+        self._safe(lambda: images.reconcile(self.driver, zun_context.get_admin_context(),
+                                            self.host), "image reconcile")
         cutoff = (datetime.datetime.utcnow()
                   - datetime.timedelta(seconds=CONF.compute.stuck_task_timeout))
         self.manager.recover_interrupted(cutoff)

@@ -26,6 +26,18 @@ opts = [
                help="Largest request body, in bytes, the API reads; a larger "
                     "one is refused with 413. The default leaves room for the "
                     "1 MiB of injected files a create may carry (base64)."),
+    # The archive travels whole in one RPC message, base64 (4/3 larger):
+    # 8 MiB stays under RabbitMQ 4's default 16 MiB max_message_size.
+    cfg.IntOpt("max_archive_size", default=8 * 1024 * 1024, min=1024,
+               help="Largest tar archive, in bytes, copied into or out of a "
+                    "container (put_archive, get_archive: zun cp). A larger "
+                    "one is refused with 413 (on a get, before more than "
+                    "this much is read from the engine). The request body "
+                    "of put_archive may be as large as this archive in "
+                    "base64, whatever max_request_body_size says; both the "
+                    "archive and its reply cross the message bus in one "
+                    "message, so keep it below the broker's message size "
+                    "limit."),
 ]
 
 

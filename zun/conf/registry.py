@@ -122,6 +122,16 @@ opts: list[cfg.Opt] = [
                      "without one, such as 'busybox') included unless listed. "
                      "For deployments that pull only from their own "
                      "registries."),
+    cfg.ListOpt("search_registries", default=[], item_type=RegistryEntry(),
+                help="Registries (host:port, each serving the registry v2 "
+                     "API) that GET /v1/images/search looks through, by their "
+                     "catalog (/v2/_catalog) and tag lists. Empty (the "
+                     "default): searches find nothing and say so. Docker "
+                     "Hub has no catalog API and cannot be searched this "
+                     "way."),
+    cfg.BoolOpt("search_https", default=False,
+                help="Ask the search_registries over HTTPS rather than plain "
+                     "HTTP."),
 ]
 
 

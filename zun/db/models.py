@@ -246,3 +246,34 @@ class ProjectLock(Base):
     __tablename__ = "project_lock"
 
     project_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+
+
+class Image(_Timestamps, Base):
+    """An image pulled onto (or committed on) one compute host.
+
+    Upstream's fields (repo, tag, image_id, size, host, project and user),
+    plus the pull's outcome: ``status`` (Pulling, Available, Error) with
+    ``status_reason``, and every name the engine knows the image by
+    (``tags``). One row per (host, repo, tag): a second pull of the same
+    name refreshes that row.
+    """
+
+    __tablename__ = "image"
+    __table_args__ = (
+        sa.UniqueConstraint("uuid", name="uniq_image0uuid"),
+        sa.UniqueConstraint("host", "repo", "tag", name="uniq_image0host0repo0tag"),
+        sa.Index("image_host_idx", "host"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), nullable=False)
+    repo: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    tag: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    image_id: Mapped[str | None] = mapped_column(sa.String(255))
+    size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    host: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    project_id: Mapped[str | None] = mapped_column(sa.String(255))
+    user_id: Mapped[str | None] = mapped_column(sa.String(255))
+    status: Mapped[str | None] = mapped_column(sa.String(32))
+    status_reason: Mapped[str | None] = mapped_column(sa.Text)
+    tags: Mapped[Any | None] = mapped_column(sa.JSON)

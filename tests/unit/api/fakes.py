@@ -111,3 +111,18 @@ class FakeComputeAPI:
     def container_stats(self, context, container):
         self._record("container_stats", context, container)
         return self.stats_result
+
+    # copy in and out: the archive as the agent answers it (base64)
+    archive_result = ("", {"name": "f", "size": 0, "mode": 420, "mtime": "",
+                           "linkTarget": ""})
+
+    def container_get_archive(self, context, container, path, max_bytes):
+        self._record("container_get_archive", context, container, path, max_bytes)
+        actions.check_allowed("get_archive", container.uuid, container.status,
+                              container.task_state)
+        return self.archive_result
+
+    def container_put_archive(self, context, container, path, data):
+        self._record("container_put_archive", context, container, path, data)
+        actions.check_allowed("put_archive", container.uuid, container.status,
+                              container.task_state)

@@ -169,7 +169,8 @@ def idents(app) -> dict[str, str]:
     db_api.action_start(ctx, row.uuid, "create")
     add_host("host1")
     return {"container_ident": row.uuid, "request_id": "req-doc-1", "host_ident": "host1",
-            "project_id": "proj-a", "quota_class_name": "default"}
+            "project_id": "proj-a", "quota_class_name": "default",
+            "image_id": "00000000-0000-0000-0000-000000000000"}
 
 
 @pytest.mark.parametrize("method,path", sorted(documented()))

@@ -130,6 +130,24 @@ class FakeDriver(base.ContainerDriver):
         stop.wait()
         return iter(())
 
+    # copy in and out: archives kept by (container, path) as put
+    def get_archive(self, cid, path, max_bytes):
+        self._op("get_archive", cid)
+        data = getattr(self, "archives", {}).get((cid, path))
+        if data is None:
+            raise exception.ArchivePathNotFound(path=path)
+        if len(data) > max_bytes:
+            raise exception.ArchiveTooLarge(what="The archive of path '%s'" % path,
+                                            limit=max_bytes)
+        return data, {"name": path.rsplit("/", 1)[-1], "size": len(data),
+                      "mode": 420, "mtime": "2026-11-22T01:00:00Z", "linkTarget": ""}
+
+    def put_archive(self, cid, path, data):
+        self._op("put_archive", cid)
+        if not hasattr(self, "archives"):
+            self.archives = {}
+        self.archives[(cid, path)] = data
+
     def ping(self):
         return True
 

@@ -116,7 +116,8 @@ def test_identity():
     assert driver.name == "docker"
     assert driver.capabilities == frozenset({
         "create", "start", "stop", "reboot", "pause", "unpause", "kill", "delete",
-        "logs", "exec", "top", "stats", "update", "events"})
+        "logs", "exec", "top", "stats", "update", "events", "image", "archive",
+        "commit"})
     assert driver.capabilities <= base.ALL_CAPABILITIES
 
 

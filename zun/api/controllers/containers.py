@@ -20,7 +20,7 @@ from zun.api.schemas import containers as schemas
 from zun.api.schemas import validation
 from zun.api.views import containers as view
 from zun.api.views import networks as network_view
-from zun.common import actions, exception, image_ref, policy, states
+from zun.common import actions, archive, exception, image_ref, policy, states
 from zun.conf import CONF
 from zun.db import api as db_api
 from zun.db.models import Container
@@ -273,6 +273,53 @@ class ContainersController(rest.RestController):
         container = _load(container_ident, "stats")
         return utils.compute_api().container_stats(ctx, container)
 
+    # --- commit ------------------------------------------------------------------
+    @pecan.expose("json")
+    def commit(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:
+        """``?repository=<name>[:tag]&tag=<tag>``: 202 ``{"uuid": <image
+        row>}`` (GET /v1/images/<uuid> shows it), the image committed into
+        the container's host's engine."""
+        ctx = utils.context()
+        repository, tag = _commit_name(utils.query_value("repository"),
+                                       utils.query_value("tag"))
+        container = _load(container_ident, "commit")
+        image_uuid = utils.compute_api().container_commit(ctx, container, repository, tag)
+        pecan.response.status = 202
+        return {"uuid": image_uuid}
+
+    # --- copy in and out (cp) ---------------------------------------------------
+    @pecan.expose("json")
+    def get_archive(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:
+        """``{"data": the tar of path, "stat": Docker's stat of path}``;
+        data in base64 from 1.25, raw (UTF-8 text) before."""
+        ctx = utils.context()
+        path = archive.check_path(utils.query_value("path"))
+        container = _load(container_ident, "get_archive")
+        data, stat = utils.compute_api().container_get_archive(
+            ctx, container, path, CONF.api.max_archive_size)
+        if not _base64_archives():
+            data = archive.to_raw(data, path)
+        return {"data": data, "stat": stat}
+
+    @pecan.expose("json")
+    def put_archive(self, container_ident: str, **kwargs: Any) -> None:
+        """Extract the tar in the body's ``data`` at ``path``: 200 (a JSON
+        ``null``, as upstream answers) once done."""
+        ctx = utils.context()
+        path = archive.check_path(utils.query_value("path"))
+        body = utils.json_body()
+        unknown = sorted(set(body) - {"data"})
+        if unknown:
+            raise validation.invalid_field(unknown[0], reason="It is not a field of "
+                                                              "put_archive.")
+        if "data" not in body:
+            raise validation.invalid_field("data", reason="It is required.")
+        limit = CONF.api.max_archive_size
+        data = (archive.check_base64(body["data"], limit) if _base64_archives()
+                else archive.from_raw(body["data"], limit))
+        container = _load(container_ident, "put_archive")
+        utils.compute_api().container_put_archive(ctx, container, path, data)
+
     # --- networks ---------------------------------------------------------------
     @pecan.expose("json")
     def network_attach(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:
@@ -342,6 +389,38 @@ for _row in actions.routed():
         setattr(ContainersController, _row.route, _generic_handler(_row))
 for _name, (_feature, _issue) in actions.NOT_YET_SERVED.items():
     setattr(ContainersController, _name, _not_yet_served(_name, _feature, _issue))
+
+
+def _commit_name(repository: str | None, tag: str | None) -> tuple[str, str]:
+    """(repository, tag) of a commit; 400 naming the field that is wrong."""
+    if not repository:
+        raise validation.invalid_field("repository", reason="Name the image to commit to.")
+    utils.check_query_keys(("repository", "tag"))
+    try:
+        ref = image_ref.parse(repository)
+    except exception.ValidationError:
+        raise validation.invalid_field(
+            "repository", repository, "It is not a valid repository name.") from None
+    if ref.digest:
+        raise validation.invalid_field("repository", repository, "A digest cannot be "
+                                                                 "committed to.")
+    name = repository
+    if ref.tag is not None:
+        name = repository[:-(len(ref.tag) + 1)]
+        if tag and tag != ref.tag:
+            raise validation.invalid_field("tag", tag, "The repository already names "
+                                                       "the tag '%s'." % ref.tag)
+    tag = ref.tag or tag or "latest"
+    try:
+        image_ref.parse("%s:%s" % (name, tag))
+    except exception.ValidationError:
+        raise validation.invalid_field("tag", tag, "A tag is letters, digits, '_', "
+                                                   "'.' and '-' (at most 128).") from None
+    return name, tag
+
+
+def _base64_archives() -> bool:
+    return utils.api_version() >= versions.Version.parse(archive.BASE64_VERSION)
 
 
 def _network_param() -> str:

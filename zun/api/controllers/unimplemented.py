@@ -21,7 +21,6 @@ from zun.common import exception
 
 # path segment under /v1 -> the issue (work item) that brings it
 RESOURCES: dict[str, str] = {
-    "images": "images, registries, cp and commit",
     "registries": "images, registries, cp and commit",
     "capsules": "capsules",
     # upstream's networks wrap Neutron networks (admin, kuryr)

@@ -14,6 +14,7 @@ from zun.api.controllers import (
     availability_zones,
     containers,
     hosts,
+    images,
     openapi,
     quota_classes,
     quotas,
@@ -32,6 +33,7 @@ class V1Controller:
     containers = containers.ContainersController()
     services = services.ServicesController()
     hosts = hosts.HostsController()
+    images = images.ImagesController()
     availability_zones = availability_zones.AvailabilityZonesController()
     quotas = quotas.QuotasController()
     quota_classes = quota_classes.QuotaClassesController()
@@ -49,6 +51,7 @@ class V1Controller:
             "containers": _links(host_url, "containers"),
             "services": _links(host_url, "services"),
             "hosts": _links(host_url, "hosts"),
+            "images": _links(host_url, "images"),
             "availability_zones": _links(host_url, "availability_zones"),
         }
 

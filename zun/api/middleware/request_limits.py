@@ -19,7 +19,7 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 import webob
 
 from zun.api.schemas import validation
-from zun.common import exception
+from zun.common import archive, exception
 from zun.conf import CONF
 
 # No request body of this API nests deeper than a few levels (a create's
@@ -72,17 +72,32 @@ def deeper_than(value: Any, limit: int) -> bool:
     return any(isinstance(item, (dict, list)) for item in level)
 
 
+def _too_large(request: webob.Request, limit: int) -> exception.RequestEntityTooLarge:
+    if _is_archive_upload(request):
+        return archive.too_large_body(limit, CONF.api.max_archive_size)
+    return exception.RequestEntityTooLarge(limit=limit)
+
+
+def body_limit(request: webob.Request) -> int:
+    """``[api] max_request_body_size``; for put_archive (zun cp), at least
+    what an archive of ``[api] max_archive_size`` takes in base64."""
+    limit: int = CONF.api.max_request_body_size
+    if _is_archive_upload(request):
+        limit = max(limit, archive.body_limit(CONF.api.max_archive_size))
+    return limit
+
+
 def read_body(request: webob.Request) -> bytes:
     """The body, never more than the configured limit of it (else 413)."""
-    limit = CONF.api.max_request_body_size
+    limit = body_limit(request)
     length = request.content_length
     if length is not None and length > limit:
-        raise exception.RequestEntityTooLarge(limit=limit)
+        raise _too_large(request, limit)
     if not request.is_body_readable:
         return b""
     raw: bytes = request.body_file.read(limit + 1)
     if len(raw) > limit:
-        raise exception.RequestEntityTooLarge(limit=limit)
+        raise _too_large(request, limit)
     request.body = raw      # from memory from now on, with its length
     return raw
 
@@ -120,4 +135,14 @@ class RequestLimitsMiddleware:
                 # (Pecan itself shrugs off a body that does not parse); one
                 # that nests too deeply would break Pecan, so it ends above
                 pass
+            else:
+                if _is_archive_upload(request):
+                    # An archive is held once, parsed: with the raw body
+                    # dropped, Pecan parses no second copy of it.
+                    request.body = raw = b""
         return self.app(environ, start_response)
+
+
+def _is_archive_upload(request: webob.Request) -> bool:
+    return (request.method == "POST"
+            and request.path_info.rstrip("/").endswith("/put_archive"))

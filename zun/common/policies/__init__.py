@@ -15,6 +15,7 @@ from zun.common.policies import (
     container,
     container_action,
     host,
+    image,
     quota,
     service,
 )
@@ -25,4 +26,4 @@ def list_rules() -> list[policy.RuleDefault]:
                                 container_action.list_rules(),
                                 service.list_rules(), host.list_rules(),
                                 availability_zone.list_rules(),
-                                quota.list_rules()))
+                                quota.list_rules(), image.list_rules()))

@@ -60,6 +60,7 @@ from typing import Any, Iterator
 # Capability names a runtime driver may declare, derived from the action
 # registry (each action names the capability it needs) plus the agent's own
 # needs ("events"), less what network drivers offer.
+from zun.common import exception  # noqa: E402
 from zun.common import states as _states  # noqa: E402
 from zun.common.actions import RUNTIME_CAPABILITIES as ALL_CAPABILITIES  # noqa: E402,F401
 
@@ -177,6 +178,15 @@ class RuntimeEvent:
     action: str
     time: float  # seconds since the epoch
     host: str | None = None  # the LABEL_HOST of the container, if any
+
+
+@dataclasses.dataclass
+class ImageFacts:
+    """What the runtime says about one image it holds."""
+
+    image_id: str             # the runtime's id (e.g. sha256:...)
+    size: int = 0             # bytes
+    tags: list[str] = dataclasses.field(default_factory=list)  # every name it has
 
 
 class ContainerDriver(abc.ABC):
@@ -389,6 +399,89 @@ class ContainerDriver(abc.ABC):
         up while the agent runs, and what the host can do is what its
         ``capabilities`` say.
         """
+
+    # --- images (capability "image"; commit: "commit") ---------------------------
+    # Not abstract: a driver without a runtime (rkt) inherits the refusals.
+    def pull_image(self, ref: str) -> ImageFacts:
+        """Pull ``ref`` (``[registry/]repo[:tag]``, checked by the caller
+        against the ``[registry]`` lists) from its registry, always.
+
+        Capability ``image``. Idempotent: pulling an image already present
+        refreshes it and returns the same facts when the registry's did not
+        change. Raises ImageNotFound (400) carrying the registry's own
+        message when the registry refuses or the pull fails halfway (nothing
+        is kept of a failed pull). Concurrent pulls are safe (the runtime
+        shares the layers).
+        """
+        raise exception.UnsupportedOperation(driver=self.name, operation="image")
+
+    def inspect_image(self, ref: str) -> ImageFacts:
+        """Facts of the image named ``ref`` (a name or an id) on this host.
+
+        Capability ``image``; read-only. Raises ImageNotFound when absent.
+        """
+        raise exception.UnsupportedOperation(driver=self.name, operation="image")
+
+    def delete_image(self, ref: str) -> None:
+        """Remove the name ``ref`` from this host (the image with its last name).
+
+        Capability ``image``. Idempotent: a name already gone is not an
+        error. An image a runtime container still uses raises
+        RuntimeOperationFailed (the runtime's sentence); the caller checks
+        its own containers first.
+        """
+        raise exception.UnsupportedOperation(driver=self.name, operation="image")
+
+    def list_images(self) -> list[ImageFacts]:
+        """Every image this host's runtime holds (one cheap call).
+
+        Capability ``image``; read-only.
+        """
+        raise exception.UnsupportedOperation(driver=self.name, operation="image")
+
+    def commit(self, container_id: str, repository: str, tag: str) -> str:
+        """Snapshot the container's filesystem as ``repository:tag`` on this
+        host; return the new image's id.
+
+        Capability ``commit``. Works on a running, stopped or paused
+        container (the runtime pauses a running one for the snapshot). Not
+        idempotent: each call makes a new image, the name moving to it.
+        Raises RuntimeContainerNotFound when the container is gone.
+        """
+        raise exception.UnsupportedOperation(driver=self.name, operation="commit")
+
+    # --- copy in and out (capability "archive") ----------------------------------
+    # Not abstract either: a driver without a runtime inherits the refusals.
+    def get_archive(self, container_id: str, path: str,
+                    max_bytes: int) -> tuple[bytes, dict[str, Any]]:
+        """(an uncompressed tar of ``path``, the stat of ``path``).
+
+        Capability ``archive``; read-only, so idempotent, and safe alongside
+        any other call. Works in every state the runtime keeps a filesystem
+        for (created, running, paused, exited). The stat has the keys
+        ``name``, ``size``, ``mode``, ``mtime`` and ``linkTarget`` (Docker's
+        X-Docker-Container-Path-Stat). Never holds more than ``max_bytes``
+        of the archive: it stops reading the runtime past that and raises
+        ArchiveTooLarge (413). Raises ArchivePathNotFound (404) when
+        ``path`` does not exist in the container, RuntimeContainerNotFound
+        when the container does not, RuntimeOperationFailed (409) when the
+        runtime refuses in the container's state.
+        """
+        raise exception.UnsupportedOperation(driver=self.name, operation="archive")
+
+    def put_archive(self, container_id: str, path: str, data: bytes) -> None:
+        """Extract the uncompressed tar ``data`` into the directory ``path``.
+
+        Capability ``archive``. ``data`` was checked by the caller (a tar
+        within ``[api] max_archive_size``, no device nodes). Idempotent in
+        effect: extracting the same archive again leaves the same files.
+        Concurrent extractions into one container are each applied whole,
+        in an order the runtime picks. Raises ArchivePathNotFound (404) when
+        ``path`` does not exist, Invalid (400) when it is not a directory or
+        the runtime rejects the archive, RuntimeOperationFailed (409) when
+        the path is read-only or the container's state forbids it.
+        """
+        raise exception.UnsupportedOperation(driver=self.name, operation="archive")
 
     # --- host inventory (optional) -------------------------------------------
     def host_info(self) -> dict[str, Any]:

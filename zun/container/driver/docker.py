@@ -23,7 +23,14 @@ from oslo_log import log as logging
 
 from zun.common import exception, timeutils
 from zun.conf import CONF
-from zun.container.driver import base, docker_errors, docker_facts, docker_output
+from zun.container.driver import (
+    base,
+    docker_archive,
+    docker_errors,
+    docker_facts,
+    docker_images,
+    docker_output,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -54,6 +61,7 @@ class DockerDriver(base.ContainerDriver):
     capabilities = frozenset({
         "create", "start", "stop", "reboot", "pause", "unpause", "kill",
         "delete", "logs", "exec", "top", "stats", "update", "events",
+        "image", "archive", "commit",
     })
 
     def __init__(self, api_url: str | None = None, timeout: int | None = None) -> None:
@@ -137,6 +145,32 @@ class DockerDriver(base.ContainerDriver):
                 image=ref, reason="not present on this host and "
                                   "image_pull_policy is 'never'")
         self._pull(ref, "not present on this host")
+
+    # images of the API (/v1/images, commit): see docker_images
+    def pull_image(self, ref: str) -> base.ImageFacts:
+        return docker_images.pull(self._api, self._errors, ref)
+
+    def inspect_image(self, ref: str) -> base.ImageFacts:
+        return docker_images.inspect(self._api, self._errors, ref)
+
+    def delete_image(self, ref: str) -> None:
+        docker_images.delete(self._api, self._errors, ref)
+
+    def list_images(self) -> list[base.ImageFacts]:
+        return docker_images.list_all(self._api, self._errors)
+
+    def commit(self, container_id: str, repository: str, tag: str) -> str:
+        return docker_images.commit(self._api, self._errors, container_id,
+                                    repository, tag)
+
+    # copy in and out (zun cp): see docker_archive
+    def get_archive(self, container_id: str, path: str,
+                    max_bytes: int) -> tuple[bytes, dict[str, Any]]:
+        return docker_archive.get(self._api, self._errors, container_id, path,
+                                  max_bytes)
+
+    def put_archive(self, container_id: str, path: str, data: bytes) -> None:
+        docker_archive.put(self._api, self._errors, container_id, path, data)
 
     # --- lifecycle ----------------------------------------------------------
     def create(self, spec: base.ContainerSpec) -> base.RuntimeFacts:

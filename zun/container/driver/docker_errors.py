@@ -159,7 +159,9 @@ RULES: tuple[Rule, ...] = (
     Rule((docker.errors.APIError,), lambda f: exception.ContainerAlreadyExists(
         field="name", value=f.container_id or f.text),
         status=frozenset({409}), markers=("is already in use",)),
-    Rule((docker.errors.APIError,), _refused, status=frozenset({304, 409})),
+    # 403: the engine forbids it in this state (put_archive into a read-only
+    # root filesystem or volume)
+    Rule((docker.errors.APIError,), _refused, status=frozenset({304, 403, 409})),
     Rule((docker.errors.APIError,), _refused, markers=REFUSAL_MARKERS),
     # -- the request ---------------------------------------------------------------
     # The engine rejected a parameter (e.g. auto_remove with a restart policy).

@@ -9,7 +9,7 @@ loaded; they never lazy-load. Every status/task_state write on a container is
 a compare-and-set through :func:`container_update` with ``expected``.
 
 One module per table group (containers, claims, actions, services,
-compute_nodes, quotas); this package re-exports their public functions, so
+compute_nodes, quotas, images); this package re-exports their public functions, so
 callers keep writing ``from zun.db import api as db_api``.
 """
 from zun.db.api.actions import (
@@ -39,6 +39,16 @@ from zun.db.api.containers import (
     container_list,
     container_list_by_host,
     container_update,
+)
+from zun.db.api.images import (
+    image_claim,
+    image_create,
+    image_destroy,
+    image_find,
+    image_get,
+    image_list,
+    image_list_by_host,
+    image_update,
 )
 from zun.db.api.quotas import (
     DEFAULT_QUOTA_CLASS,
@@ -99,4 +109,12 @@ __all__ = [
     "quota_destroy",
     "quota_usage",
     "DEFAULT_QUOTA_CLASS",
+    "image_create",
+    "image_claim",
+    "image_get",
+    "image_find",
+    "image_list",
+    "image_list_by_host",
+    "image_update",
+    "image_destroy",
 ]

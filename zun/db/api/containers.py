@@ -226,8 +226,14 @@ def container_claim(context: RequestContext, uuid: str, values: dict[str, Any],
     held nothing there (e.g. a rebuild of an Error row with no runtime
     container). Shrinking or keeping is never refused. Nothing is written
     when a check or ``expected`` fails (StaleUpdate, ContainerNotFound).
+    With neither ``quota`` nor ``capacity`` there is nothing to check: a
+    plain compare-and-set, and the old values are not read (``{}``).
     """
     values = _checked_update(values)
+    if quota is None and capacity is None:
+        with db_session.writer() as session:
+            _compare_and_set(session, context, uuid, values, expected)
+            return _reread(session, uuid), {}
     for _attempt in range(2):
         try:
             with db_session.writer() as session:

@@ -1,0 +1,135 @@
+"""Image pull through zun against a raw pull, from the local registry.
+
+Both sides pull the same image (busybox:local plus a 4 MiB layer of its own,
+pushed to tools/start-registry.sh's registry as zun-test/bench:1) onto the
+same engine, the image (and so that layer) removed before every sample: zun's side is ``POST /v1/images`` until its row says Available
+(the API, the cast, the agent's pull and inspect, the row's update, the
+client's polling), the baseline the docker SDK's pull of the same reference.
+
+It starts its own zun-all (with ``[registry] allow`` naming the registry,
+which is on loopback). Alone:
+
+    .venv/bin/python benchmarks/images.py [--quick]
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import docker.errors
+
+from benchmarks.measure import Figure, interleave, poll
+from benchmarks.ops import IMAGE, Raw
+from tests.functional.harness import ApiClient, ZunProcesses
+
+REPO = "zun-test/bench"
+TAG = "1"
+
+
+def _push(raw: Raw, registry: str) -> str:
+    """An image of its own (busybox:local plus a 4 MiB layer, so that removing
+    it really removes a layer and each pull downloads it), pushed."""
+    ref = "%s/%s" % (registry, REPO)
+    maker = raw.client.containers.create(
+        IMAGE, ["sh", "-c", "head -c 4194304 /dev/urandom > /bench.bin"])
+    try:
+        maker.start()
+        maker.wait(timeout=60)
+        maker.commit(repository=ref, tag=TAG)
+    finally:
+        maker.remove(force=True)
+    for line in raw.api.push(ref, tag=TAG, stream=True, decode=True):
+        if "error" in line:
+            raise RuntimeError("push %s:%s: %s" % (ref, TAG, line["error"]))
+    return "%s:%s" % (ref, TAG)
+
+
+def _remove(raw: Raw, ref: str) -> None:
+    try:
+        raw.api.remove_image(ref)
+    except docker.errors.ImageNotFound:
+        pass
+
+
+def measure(url: str, host: str, raw: Raw, registry: str, n: int) -> list[Figure]:
+    """n zun pulls interleaved with n raw pulls of the same image."""
+    ref = _push(raw, registry)
+    admin = ApiClient(url, project="bench-images", roles="admin")
+    rows: list[str] = []
+
+    def zun_pull() -> float:
+        _remove(raw, ref)
+        start = time.perf_counter()
+        resp = admin.post("/v1/images", {"repo": ref, "host": host})
+        if resp.status_code != 202:
+            raise RuntimeError("POST /v1/images: %s %s" % (resp.status_code, resp.text))
+        uuid = resp.json()["uuid"]
+
+        def available() -> bool:
+            body = admin.get("/v1/images/%s" % uuid).json()
+            if body["status"] == "Error":
+                raise RuntimeError("pull failed: %s" % body["status_reason"])
+            return body["status"] == "Available"
+        poll(available, what="image %s Available" % uuid)
+        elapsed = time.perf_counter() - start
+        rows.append(uuid)
+        return elapsed
+
+    def raw_pull() -> float:
+        _remove(raw, ref)
+        start = time.perf_counter()
+        for line in raw.api.pull("%s/%s" % (registry, REPO), tag=TAG, stream=True,
+                                 decode=True):
+            if "error" in line:
+                raise RuntimeError("raw pull: %s" % line["error"])
+        return time.perf_counter() - start
+
+    try:
+        pulls, raw_pulls = interleave(n, zun_pull, raw_pull)
+    finally:
+        for uuid in set(rows):
+            admin.delete("/v1/images/%s" % uuid)
+        _remove(raw, ref)
+    return [Figure("image_pull", "image pull from a local registry -> Available (zun-all)",
+                   pulls, raw_pulls, "raw docker pull")]
+
+
+def section(raw: Raw, registry: str, n: int, extra_conf: str = "") -> list[Figure]:
+    """Start a zun-all that may pull from ``registry``, measure, stop it."""
+    dep = ZunProcesses(mode="all", extra_conf=extra_conf + "[registry]\nallow = %s\n"
+                       % registry)
+    try:
+        dep.start()
+        return measure(dep.url, dep.host, raw, registry, n)
+    finally:
+        dep.stop()
+
+
+def main() -> None:
+    import argparse
+
+    from benchmarks import report
+    from benchmarks.run import PRODUCTION_DEFAULTS, _tool
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    docker_url = _tool("start-dockerd.sh")
+    os.environ["DOCKER_HOST"] = docker_url
+    _tool("prepare-image.sh", dict(os.environ))
+    registry = _tool("start-registry.sh")
+    raw = Raw(docker_url)
+    try:
+        figures = section(raw, registry, 3 if args.quick else 20, PRODUCTION_DEFAULTS)
+    finally:
+        raw.cleanup()
+    print(report.text_table(report.rows(figures)))
+
+
+if __name__ == "__main__":
+    main()
