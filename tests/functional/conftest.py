@@ -8,10 +8,14 @@ with a message; it never skips them.
 from __future__ import annotations
 
 import os
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from tests.functional import harness
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def pytest_collection_modifyitems(items):
@@ -34,6 +38,19 @@ def docker_client():
         pytest.fail("Image %s missing; run tools/prepare-image.sh" % harness.IMAGE)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def registry() -> str:
+    """host:port of the test registry (Debian's docker-registry, no auth):
+    $ZUN_TEST_REGISTRY from make, else started here by its script."""
+    url = os.environ.get("ZUN_TEST_REGISTRY")
+    if not url:
+        done = subprocess.run([str(REPO / "tools" / "start-registry.sh")],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, "tools/start-registry.sh failed:\n" + done.stderr
+        url = done.stdout.strip().splitlines()[-1]
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -272,6 +272,18 @@ def running(request: Any, **kwargs: Any) -> Iterator[ZunProcesses]:
         deployment.stop()
 
 
+def push_to_registry(client: Any, registry: str, repository: str, tag: str) -> str:
+    """Tag busybox:local as <registry>/<repository>:<tag>, push it with the
+    SDK (the engine treats a loopback registry as insecure: plain HTTP) and
+    drop the local name, so that a pull must fetch it; the reference."""
+    ref = "%s/%s" % (registry, repository)
+    client.images.get(IMAGE).tag(ref, tag=tag)
+    for line in client.api.push(ref, tag=tag, stream=True, decode=True):
+        assert "error" not in line, line
+    client.images.remove("%s:%s" % (ref, tag))
+    return "%s:%s" % (ref, tag)
+
+
 def remove_host_leftovers(client: Any, host: str) -> None:
     """Remove the containers, then the project networks, labelled with a
     deployment's host (the agent keeps networks for [network] release_after

@@ -376,6 +376,58 @@ def contract_archive(driver, make) -> None:
         driver.get_archive(MISSING, "/", 1 << 20)
 
 
+def contract_commit(driver, make) -> None:
+    repository = "zun-conformance/commit-%s" % uuidlib.uuid4().hex[:8]
+    try:
+        for facts in (make(), make(start=False)):   # running, and created
+            image_id = driver.commit(facts.container_id, repository, "1")
+            assert image_id
+            if "image" in driver.capabilities:
+                assert driver.inspect_image("%s:1" % repository).image_id == image_id
+            # the name moves to the newest snapshot: not idempotent
+            assert driver.commit(facts.container_id, repository, "1") != image_id
+        with pytest.raises(exception.RuntimeContainerNotFound):
+            driver.commit(MISSING, repository, "1")
+    finally:
+        if "image" in driver.capabilities:
+            driver.delete_image("%s:1" % repository)
+
+
+def contract_image(driver, make, registry: str | None = None) -> None:
+    listed = {tag for facts in driver.list_images() for tag in facts.tags}
+    assert IMAGE in listed
+    local = driver.inspect_image(IMAGE)
+    assert local.image_id and local.size > 0 and IMAGE in local.tags
+    with pytest.raises(exception.ImageNotFound):
+        driver.inspect_image("zun-conformance/none:missing")
+    assert driver.delete_image("zun-conformance/none:missing") is None   # gone: a no-op
+    if registry is None:
+        return
+    repository = "zun-conformance/pull-%s" % uuidlib.uuid4().hex[:8]
+    ref = harness.push_to_registry(_engine(), registry, repository, "1")
+    try:
+        pulled = driver.pull_image(ref)
+        assert ref in pulled.tags and pulled.image_id == local.image_id
+        assert driver.pull_image(ref).image_id == pulled.image_id   # idempotent
+        with pytest.raises(exception.ImageNotFound):
+            driver.pull_image("%s/%s:no-such-tag" % (registry, repository))
+        used = make(image=ref)
+        with pytest.raises(exception.RuntimeOperationFailed):
+            # the name is the running container's image: the runtime refuses
+            driver.delete_image(pulled.image_id)
+        driver.delete(used.container_id, force=True)
+    finally:
+        driver.delete_image(ref)
+    with pytest.raises(exception.ImageNotFound):
+        driver.inspect_image(ref)
+    assert driver.delete_image(ref) is None
+
+
+def _engine() -> Any:
+    import docker
+    return docker.DockerClient(base_url=harness.docker_url())
+
+
 #: capability -> (its contract, a call of its method that an undeclaring driver refuses)
 CONTRACTS: dict[str, tuple[Callable[..., None], Callable[[Any], Any]]] = {
     "create": (contract_create, lambda d: d.create(
@@ -394,6 +446,8 @@ CONTRACTS: dict[str, tuple[Callable[..., None], Callable[[Any], Any]]] = {
     "events": (contract_events, lambda d: next(iter(d.events(threading.Event())))),
     "delete": (contract_delete, lambda d: d.delete(MISSING, force=True)),
     "archive": (contract_archive, lambda d: d.get_archive(MISSING, "/", 1024)),
+    "commit": (contract_commit, lambda d: d.commit(MISSING, "zun/none", "1")),
+    "image": (contract_image, lambda d: d.list_images()),
 }
 
 
@@ -403,10 +457,13 @@ def test_every_capability_has_a_contract():
 
 
 @pytest.mark.parametrize("capability", sorted(CONTRACTS))
-def test_capability(driver, make, capability):
+def test_capability(request, driver, make, capability):
     contract, refused_call = CONTRACTS[capability]
     if capability in driver.capabilities:
-        contract(driver, make)
+        if capability == "image":   # pulls from the test registry
+            contract(driver, make, request.getfixturevalue("registry"))
+        else:
+            contract(driver, make)
         return
     with pytest.raises(exception.UnsupportedOperation) as info:
         refused_call(driver)

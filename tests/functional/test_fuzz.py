@@ -355,7 +355,10 @@ def _delete_all(deployment: harness.ZunProcesses) -> list[str]:
 def deployment(request, docker_client):
     """zun-all on the backend of the parameter, with its database URL."""
     # the missing image's registry is loopback: allowed here, refused by default
-    extra = "[registry]\nallow = 127.0.0.1:1\n"
+    # Every row counts against the quota until deleted, the Error rows of
+    # failed creates too: room for what the fuzzer makes
+    extra = ("[registry]\nallow = 127.0.0.1:1\n"
+             "[quota]\ncontainers = 1000\ncpu = -1\nmemory = -1\n")
     with engines.zun_all_on(request, request.param, extra) as (zun, url):
         yield request.param, zun, url
 

@@ -7,10 +7,7 @@ and searches it ([registry] search_registries).
 """
 from __future__ import annotations
 
-import os
-import subprocess
 import uuid as uuidlib
-from pathlib import Path
 
 import pytest
 
@@ -18,36 +15,13 @@ from tests.functional import harness
 from tests.functional.test_cli import zun_cli
 from tests.functional.token_stub import TokenStub
 
-REPO = Path(__file__).resolve().parents[2]
 PROJECT_REPO = "zun-test/busybox"
 
 
 @pytest.fixture(scope="module")
-def registry() -> str:
-    """host:port of the test registry (started here when make did not)."""
-    url = os.environ.get("ZUN_TEST_REGISTRY")
-    if not url:
-        done = subprocess.run([str(REPO / "tools" / "start-registry.sh")],
-                              capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, "tools/start-registry.sh failed:\n" + done.stderr
-        url = done.stdout.strip().splitlines()[-1]
-    return url
-
-
-def push(docker_client, registry: str, tag: str) -> str:
-    """Tag busybox:local as <registry>/zun-test/busybox:<tag> and push it with
-    the SDK (the engine treats a loopback registry as insecure: plain HTTP)."""
-    ref = "%s/%s" % (registry, PROJECT_REPO)
-    docker_client.images.get(harness.IMAGE).tag(ref, tag=tag)
-    for line in docker_client.api.push(ref, tag=tag, stream=True, decode=True):
-        assert "error" not in line, line
-    docker_client.images.remove("%s:%s" % (ref, tag))  # the pull must fetch it
-    return "%s:%s" % (ref, tag)
-
-
-@pytest.fixture(scope="module")
 def pushed(docker_client, registry) -> dict[str, str]:
-    return {tag: push(docker_client, registry, tag) for tag in ("1", "gone", "del")}
+    return {tag: harness.push_to_registry(docker_client, registry, PROJECT_REPO, tag)
+            for tag in ("1", "gone", "del")}
 
 
 @pytest.fixture(scope="module")
