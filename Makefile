@@ -73,7 +73,9 @@ functional: venv
 	  $(call start,ZUN_TEST_TRANSPORT_URL,start-rabbitmq.sh) && \
 	  $(call start,ZUN_TEST_KEYSTONE_URL,start-keystone.sh) && \
 	  $(call start,ZUN_TEST_REGISTRY,start-registry.sh) && \
-	  export ZUN_TEST_TRANSPORT_URL ZUN_TEST_KEYSTONE_URL ZUN_TEST_REGISTRY && \
+	  $(call start,ZUN_TEST_AUTH_REGISTRY,start-registry.sh auth) && \
+	  export ZUN_TEST_TRANSPORT_URL ZUN_TEST_KEYSTONE_URL ZUN_TEST_REGISTRY \
+	    ZUN_TEST_AUTH_REGISTRY && \
 	  tools/install-tempest.sh && tools/install-heat.sh && \
 	  $(PYTEST) -q tests/functional
 
@@ -95,6 +97,7 @@ stop-test-servers:
 	-tools/start-mariadb.sh stop
 	-tools/start-postgres.sh stop
 	-tools/start-registry.sh stop
+	-tools/start-registry.sh auth stop
 
 genconfig: venv
 	$(BIN)/oslo-config-generator --config-file etc/zun/zun-config-generator.conf

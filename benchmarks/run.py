@@ -22,7 +22,15 @@ sys.path.insert(0, str(ROOT))
 
 import zun  # noqa: E402,F401  (selects oslo.service's threading backend)
 
-from benchmarks import archive, convergence, images, lifecycle, report, scale  # noqa: E402
+from benchmarks import (  # noqa: E402
+    archive,
+    convergence,
+    images,
+    lifecycle,
+    registries,
+    report,
+    scale,
+)
 from benchmarks.measure import Figure, rss_mib  # noqa: E402
 from benchmarks.ops import Raw, Zun  # noqa: E402
 from tests.functional.harness import ZunProcesses  # noqa: E402
@@ -107,6 +115,8 @@ def run(plan: Plan, docker_url: str, transport_url: str, started: float) -> dict
         _step("image pull from the local registry (its own zun-all)", started)
         figures += images.section(raw, _tool("start-registry.sh"), plan.images,
                                   PRODUCTION_DEFAULTS)
+        _step("run from a private registry with auth (its own zun-all)", started)
+        figures += registries.section(raw, plan.images, PRODUCTION_DEFAULTS)
 
         _step("inserting %d rows into each deployment's DB" % ROWS, started)
         seeded = {}

@@ -20,10 +20,12 @@ from zun.api.controllers import services as services_ctl
 from zun.api.controllers import unimplemented
 from zun.api.schemas import containers as container_schemas
 from zun.api.schemas import images as image_schemas
+from zun.api.schemas import registries as registry_schemas
 from zun.api.views import actions as action_view
 from zun.api.views import containers as container_view
 from zun.api.views import hosts as host_view
 from zun.api.views import images as image_view
+from zun.api.views import registries as registry_view
 from zun.api.views import services as service_view
 from zun.common import actions, states
 from zun.conf import quota as quota_conf
@@ -580,6 +582,7 @@ def _operations(version: versions.Version) -> dict[str, dict[str, dict[str, Any]
             "summary": "Zones with an up compute service.",
             "responses": _responses(_ok(200, "AvailabilityZoneList", "Zones"))}},
         **_image_operations(),
+        **_registry_operations(),
     }
     ops.update(_container_actions())
     extra_query = {"disable": [_query("disabled_reason", {"type": "string", "maxLength": 255})],
@@ -641,6 +644,45 @@ def _image_operations() -> dict[str, dict[str, dict[str, Any]]]:
                        "responses": _responses({"204": {"description": "Removed"}},
                                                404, 409)}},
         "/v1/images/search": {"get": dict(search, parameters=search_query)},
+    }
+
+
+def _registry_operations() -> dict[str, dict[str, dict[str, Any]]]:
+    """``/v1/registries`` (zun/api/controllers/registries.py)."""
+    fields = list(registry_view.FIELDS) + ["password", "links"]
+    properties: dict[str, Any] = {f: {} for f in fields}
+    properties["password"] = {"type": "string", "enum": [registry_view.MASK]}
+    registry = {"type": "object", "properties": properties}
+    one = {"type": "object", "required": ["registry"],
+           "properties": {"registry": registry}}
+    listing = {"type": "object", "required": ["registries", "next"],
+               "properties": {"registries": {"type": "array", "items": registry},
+                              "next": _NSTR}}
+    ident = {"name": "registry_ident", "in": "path", "required": True,
+             "description": "A registry's uuid or name.", "schema": {"type": "string"}}
+    return {
+        "/v1/registries": {
+            "get": {"summary": "The project's private registries (passwords "
+                               "shown as ***).",
+                    "parameters": [_query(f, {"type": "string"})
+                                   for f in ("name", "domain", "username")],
+                    "responses": _responses(_ok(200, listing, "A page"), 400)},
+            "post": {"summary": "Create a private registry; a password needs "
+                                "[registry] key (else 409).",
+                     "requestBody": _body(registry_schemas.CREATE),
+                     "responses": _responses(_ok(201, one, "Created"), 400, 409,
+                                             415)}},
+        "/v1/registries/{registry_ident}": {
+            "get": {"summary": "One registry.", "parameters": [ident],
+                    "responses": _responses(_ok(200, one, "The registry"), 404)},
+            "patch": {"summary": "Change a registry.", "parameters": [ident],
+                      "requestBody": _body(registry_schemas.UPDATE),
+                      "responses": _responses(_ok(200, one, "Updated"), 400, 404,
+                                              409, 415)},
+            "delete": {"summary": "Delete a registry; 409 while a container "
+                                  "names it.", "parameters": [ident],
+                       "responses": _responses({"204": {"description": "Deleted"}},
+                                               404, 409)}},
     }
 
 

@@ -146,10 +146,13 @@ HISTORY: tuple[Change, ...] = (
            "(enable_cpu_pinning is false); 'shared' is the engine's default."),
     Change(Version(1, 29), "Hosts show 'enable_cpu_pinning'."),
     Change(Version(1, 30), "Private registries: /v1/registries.",
-           "Not served yet: /v1/registries answers 404 naming the feature."),
+           "Served at every version, as upstream's code does (only its "
+           "api-ref says 1.30); passwords encrypted under [registry] key "
+           "(none configured: a password is a 409), shown as '***'."),
     Change(Version(1, 31), "'registry' on create; containers show "
            "'registry_id'.",
-           "A 'registry' on create is a 400 (no private registries yet)."),
+           "The image must be of the registry's domain (else 400); the "
+           "agent pulls with the registry's account."),
     Change(Version(1, 32), "Capsule delete is asynchronous.", _CAPSULES),
     Change(Version(1, 33), "Container actions show 'finish_time'."),
     Change(Version(1, 34), "Capsules take init containers.", _CAPSULES),

@@ -2,6 +2,11 @@
 
     zun-db-manage [--config-file F] upgrade [REVISION]
     zun-db-manage [--config-file F] version
+    zun-db-manage [--config-file F] registry-rekey
+
+``registry-rekey`` re-encrypts every stored registry password under
+``[registry] key`` (each read with key or one of old_keys): the step of a
+key rotation after which the old key can leave old_keys.
 """
 from __future__ import annotations
 
@@ -29,6 +34,21 @@ def _version() -> None:
     print(migration.version() or "None")
 
 
+def _registry_rekey() -> None:
+    from zun.common import context as zun_context
+    from zun.common import exception
+    from zun.db import api as db_api
+    from zun.db import session as db_session
+
+    db_session.configure(CONF.database.connection)
+    try:
+        done = db_api.registry_rekey(zun_context.get_admin_context())
+    except (exception.RegistryKeyMissing, exception.RegistryKeyInvalid) as exc:
+        print("registry-rekey: %s" % exc, file=sys.stderr)
+        raise SystemExit(1) from None
+    print("%d registry password(s) re-encrypted under [registry] key." % done)
+
+
 def _add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "upgrade", help="Upgrade the schema to REVISION (default: head).")
@@ -37,6 +57,10 @@ def _add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     parser = subparsers.add_parser(
         "version", help="Print the schema's current revision.")
     parser.set_defaults(func=_version)
+    parser = subparsers.add_parser(
+        "registry-rekey", help="Re-encrypt every registry password under "
+                               "[registry] key (after a key rotation).")
+    parser.set_defaults(func=_registry_rekey)
 
 
 _command_opt = cfg.SubCommandOpt("command", title="Commands",

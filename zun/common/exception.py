@@ -198,6 +198,13 @@ class ImageRecordNotFound(NotFound):
     error_code = "image_record_not_found"
 
 
+class RegistryNotFound(NotFound):
+    """No registry of this uuid or name in the caller's project."""
+
+    msg_fmt = "Registry %(registry)s could not be found."
+    error_code = "registry_not_found"
+
+
 class ArchivePathNotFound(NotFound):
     """A path to copy out of (or into) a container that does not exist in it."""
 
@@ -274,6 +281,34 @@ class ImageInUse(Conflict):
     msg_fmt = ("Image %(image)s is used by %(count)s container(s) on host "
                "%(host)s; delete them first.")
     error_code = "image_in_use"
+
+
+class RegistryNameAmbiguous(Conflict):
+    msg_fmt = ("Multiple registries exist with name %(name)s; "
+               "use the uuid instead.")
+    error_code = "registry_name_ambiguous"
+
+
+class RegistryInUse(Conflict):
+    """A registry still named by containers of its project (delete them first)."""
+
+    msg_fmt = ("Registry %(registry)s is used by %(count)s container(s); "
+               "delete them first.")
+    error_code = "registry_in_use"
+
+
+class RegistryKeyMissing(Conflict):
+    """A password to store, or to read, and no ``[registry] key``.
+
+    409, not 400: the request is well formed, the deployment cannot honour
+    it until an operator configures a key; not a 5xx either, which would
+    read as a transient fault worth retrying.
+    """
+
+    msg_fmt = ("Registry passwords cannot be stored or used: this deployment "
+               "has no [registry] key. An operator must configure one (see "
+               "docs/images.rst); a registry without a password needs none.")
+    error_code = "registry_key_missing"
 
 
 class StaleUpdate(Conflict):
@@ -356,6 +391,14 @@ class ArchiveTooLarge(RequestEntityTooLarge):
 
 
 # --- 415 -------------------------------------------------------------------
+class RegistryKeyInvalid(ZunException):
+    """A stored registry password that the configured keys cannot open."""
+
+    msg_fmt = "Registry credentials unusable: %(reason)s."
+    code = 500
+    error_code = "registry_key_invalid"
+
+
 class UnsupportedMediaType(ZunException):
     msg_fmt = "Unsupported media type: %(content_type)s; use application/json."
     code = 415

@@ -241,3 +241,34 @@ def check_registry(image: str) -> None:
         "image", image, "Registry %s is not allowed: %s. An operator can allow it "
                         "in [registry] allow." % (ref.registry, why)))
     raise exception.RegistryNotAllowed(detail=detail, registry=ref.registry)
+
+
+def registry_domain(domain: str, field: str = "domain") -> str:
+    """``domain``, a registry's ``host[:port]`` (a private registry's), in the
+    form image references name it (:attr:`ImageRef.registry`).
+
+    The same rules as an image's registry: a 400 naming ``field`` for what
+    is not a registry host (a path, a bare word that Docker would read as a
+    Docker Hub path), RegistryNotAllowed naming ``field`` for a registry
+    the ``[registry]`` lists refuse.
+    """
+    try:
+        ref = parse("%s/x" % domain)
+    except exception.ValidationError:
+        ref = None
+    # a Docker Hub path ("foo/x") or anything beyond host:port is no domain
+    if ref is None or "/" in domain or ref.repository not in ("x", "library/x"):
+        raise exception.invalid_field(
+            field, domain, "A registry is host[:port]: a host name with a '.', "
+                           "'localhost', an IPv4 address or a bracketed IPv6 "
+                           "address, and an optional port (e.g. "
+                           "registry.example.com:5000).")
+    why = refusal(ref)
+    if why is not None:
+        LOG.info("Refused registry %r: %s", domain, why)
+        detail = str(exception.invalid_field(
+            field, domain, "Registry %s is not allowed: %s. An operator can "
+                           "allow it in [registry] allow." % (ref.registry, why)))
+        raise exception.RegistryNotAllowed(detail=detail, registry=ref.registry)
+    return ref.registry
+

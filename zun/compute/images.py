@@ -15,6 +15,7 @@ import threading
 
 from zun.common import exception, image_ref
 from zun.common.context import RequestContext
+from zun.compute import registries
 from zun.conf import CONF
 from zun.container.driver import base as driver_base
 from zun.db import api as db_api
@@ -119,10 +120,17 @@ def delete(driver: driver_base.ContainerDriver, context: RequestContext,
 
 
 def commit(driver: driver_base.ContainerDriver, context: RequestContext,
-           container_id: str, uuid: str) -> None:
+           container_id: str, uuid: str, project_id: str | None = None) -> None:
     """Snapshot ``container_id`` into image row ``uuid`` (status Pulling) and
     record the new image's facts (Available), or Error with the cause;
-    re-raises the failure for the caller's action event."""
+    re-raises the failure for the caller's action event.
+
+    When the name's registry is the domain of a registry of ``project_id``
+    (the container's project), the image is then pushed there with that
+    registry's account. A failed push leaves the row Available (the image
+    is on the host) with the registry's message in status_reason, and
+    raises RuntimeOperationFailed (409) saying so.
+    """
     row = db_api.image_get(context, uuid)
     ref = ref_of(row)
     _working(uuid, True)
@@ -133,12 +141,28 @@ def commit(driver: driver_base.ContainerDriver, context: RequestContext,
         db_api.image_update(context, uuid, {
             "status": image_rows.ERROR,
             "status_reason": "Failed to commit %s: %s" % (ref, _reason(exc))})
+        _working(uuid, False)
         raise
+    pushed: Exception | None = None
+    try:
+        target = registries.for_push(context, project_id, ref)
+        if target is not None:
+            driver.push_image(ref, target[1])
+            LOG.info("Pushed the commit %s to registry %s", ref, target[0])
+    except Exception as exc:  # noqa: BLE001 - recorded on the row, then raised
+        pushed = exc
     finally:
         _working(uuid, False)
     db_api.image_update(context, uuid, {
-        "status": image_rows.AVAILABLE, "status_reason": None,
+        "status": image_rows.AVAILABLE,
+        "status_reason": None if pushed is None else
+        "Committed on this host; %s" % _reason(pushed),
         "image_id": found.image_id, "size": found.size, "tags": found.tags})
+    if pushed is not None:
+        if isinstance(pushed, exception.ZunException):
+            raise pushed
+        raise exception.RuntimeOperationFailed(
+            reason="the push of %s failed: %s" % (ref, _reason(pushed))) from pushed
 
 
 def reconcile(driver: driver_base.ContainerDriver, context: RequestContext,

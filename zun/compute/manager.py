@@ -22,7 +22,7 @@ import oslo_messaging as messaging
 from zun.common import actions, archive, exception, image_ref, states
 from zun.common import context as zun_context
 from zun.common.context import RequestContext
-from zun.compute import images, mounts, resume
+from zun.compute import images, mounts, registries, resume
 from zun.compute import sync as sync_mod
 from zun.container.driver import base as driver_base
 from zun.db import api as db_api
@@ -241,6 +241,7 @@ class Manager:
         # here, the operation ends in Error with the reason
         image_ref.check_registry(row.image or "")
         spec = spec_from_row(row)
+        spec.credentials = registries.credentials(context, row)
         spec.binds = mounts.materialize(row.uuid, row.mounts)
         # the project's lock is held until the container names the network,
         # so a concurrent release cannot remove it in between
@@ -485,8 +486,11 @@ class Manager:
         context.update_store()
         container_id = self._running_id(context, uuid)
         admin = context.elevated()
+        # pushed to a registry of the container's project, if one is named
+        project_id = self._load(admin, uuid).project_id
         with self._event(admin, uuid, "commit"):
-            images.commit(self.driver, admin, container_id, image_uuid)
+            images.commit(self.driver, admin, container_id, image_uuid,
+                          project_id=project_id)
 
     def image_delete(self, context: RequestContext, uuid: str) -> None:
         """Remove the image of row ``uuid`` from this host (a call, RPC 1.2)."""

@@ -19,6 +19,7 @@ import ipaddress
 import re
 from typing import Any
 
+from cryptography import fernet
 from oslo_config import cfg, types
 
 group = cfg.OptGroup("registry", title="Image registries the engines may contact")
@@ -132,6 +133,23 @@ opts: list[cfg.Opt] = [
     cfg.BoolOpt("search_https", default=False,
                 help="Ask the search_registries over HTTPS rather than plain "
                      "HTTP."),
+    # Private registries (/v1/registries): their passwords are stored
+    # encrypted under this key; see zun/common/registry_secrets.py.
+    cfg.StrOpt("key", secret=True,
+               help="The Fernet key (32 url-safe base64-encoded bytes) under "
+                    "which private registries' passwords are encrypted in the "
+                    "database; every API and compute host needs the same "
+                    "one. Generate one with: python -c \"from "
+                    "cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())\". Unset (the "
+                    "default; there is no built-in key): a registry with a "
+                    "password is refused (409) and the agents cannot pull "
+                    "with stored passwords."),
+    cfg.ListOpt("old_keys", default=[], secret=True,
+                help="Former values of key, still accepted for reading "
+                     "passwords encrypted under them (key rotation: put the "
+                     "new key in key, the old one here, re-encrypt with "
+                     "zun-db-manage registry-rekey, then drop it)."),
 ]
 
 
@@ -140,6 +158,18 @@ def validate(conf: cfg.ConfigOpts) -> None:
     is read, and a bad entry must stop the service, not fail each create."""
     conf.registry.allow  # noqa: B018 - read for its check
     conf.registry.deny  # noqa: B018
+    for name in ("key", "old_keys"):
+        keys = getattr(conf.registry, name)
+        for key in ([keys] if isinstance(keys, str) else keys or []):
+            if not key:
+                continue
+            try:
+                fernet.Fernet(key)
+            except (ValueError, TypeError):
+                # never the value: it is a secret
+                raise ValueError("[registry] %s is not a Fernet key (32 "
+                                 "url-safe base64-encoded bytes); see "
+                                 "docs/images.rst" % name) from None
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:

@@ -277,3 +277,27 @@ class Image(_Timestamps, Base):
     status: Mapped[str | None] = mapped_column(sa.String(32))
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
     tags: Mapped[Any | None] = mapped_column(sa.JSON)
+
+
+class Registry(_Timestamps, Base):
+    """A project's private registry: where (``domain``, ``host[:port]``) and
+    with which account its containers pull.
+
+    ``password`` holds the Fernet token of the password (encrypted by the
+    DB API under ``[registry] key``), never the password itself.
+    """
+
+    __tablename__ = "registry"
+    __table_args__ = (
+        sa.UniqueConstraint("uuid", name="uniq_registry0uuid"),
+        sa.Index("registry_project_id_idx", "project_id"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), nullable=False)
+    name: Mapped[str | None] = mapped_column(sa.String(255))
+    domain: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    username: Mapped[str | None] = mapped_column(sa.String(255))
+    password: Mapped[str | None] = mapped_column(sa.Text)
+    project_id: Mapped[str | None] = mapped_column(sa.String(255))
+    user_id: Mapped[str | None] = mapped_column(sa.String(255))

@@ -261,10 +261,10 @@ def test_oversized_injected_files_are_400(app):
     assert "at most" in _title(_create(app, body, headers=v("1.40"), status=400))
 
 
-def test_registry_is_refused(app):
+def test_unknown_registry_is_404(app):
     title = _title(_create(app, {"image": "x", "registry": "r"},
-                           headers=v("1.40"), status=400))
-    assert "'registry'" in title
+                           headers=v("1.40"), status=404))
+    assert "Registry r could not be found" in title
 
 
 @pytest.mark.parametrize("groups", [None, ["default"], []])

@@ -170,7 +170,8 @@ def idents(app) -> dict[str, str]:
     add_host("host1")
     return {"container_ident": row.uuid, "request_id": "req-doc-1", "host_ident": "host1",
             "project_id": "proj-a", "quota_class_name": "default",
-            "image_id": "00000000-0000-0000-0000-000000000000"}
+            "image_id": "00000000-0000-0000-0000-000000000000",
+            "registry_ident": "00000000-0000-0000-0000-000000000001"}
 
 
 @pytest.mark.parametrize("method,path", sorted(documented()))

@@ -10,7 +10,7 @@ from zun.api.controllers import unimplemented
 # The upstream v1 resources (reference/zun-api.md) and whether zun serves them.
 UPSTREAM = {"containers": True, "hosts": True, "services": True, "quotas": True,
             "quota_classes": True, "availability_zones": True,
-            "images": True, "capsules": False, "registries": False, "networks": False}
+            "images": True, "capsules": False, "registries": True, "networks": False}
 
 
 def test_every_upstream_resource_is_served_or_named():
@@ -37,7 +37,7 @@ def test_answers_404_naming_the_feature(app, resource, method, suffix):
 
 
 def test_same_answer_for_admins_and_at_the_oldest_version(app):
-    resp = app.get("/v1/registries/", headers=v("1.1", ADMIN), expect_errors=True)
+    resp = app.get("/v1/capsules/", headers=v("1.1", ADMIN), expect_errors=True)
     assert resp.status_int == 404
     assert resp.json["errors"][0]["code"] == "container.feature_not_implemented"
 

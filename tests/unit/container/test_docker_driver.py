@@ -68,8 +68,9 @@ class FakeImages:
         self.api = api
         self.pull_error = pull_error
 
-    def pull(self, ref):
+    def pull(self, ref, auth_config=None):
         self.api.calls.append(("pull", ref))
+        self.auth_configs = getattr(self, "auth_configs", []) + [auth_config]
         if self.pull_error:
             raise self.pull_error
         self.api.local_images.add(ref)
@@ -137,6 +138,20 @@ def test_missing_image_is_pulled(fake):
     driver, client = fake
     driver.create(spec())
     assert ("pull", "busybox:latest") in client.api.calls
+
+
+def test_a_pull_uses_the_specs_credentials_only(fake):
+    driver, client = fake
+    creds = base.RegistryCredentials(registry="reg.example.com:5000",
+                                     username="u", password="pw-secret")
+    driver.create(spec(image="reg.example.com:5000/app", credentials=creds))
+    driver.create(spec(image="busybox:other"))
+    assert client.images.auth_configs == [
+        {"username": "u", "password": "pw-secret",
+         "serveraddress": "reg.example.com:5000"}, None]
+    # never shown: not in the spec's repr, nor the credentials'
+    assert "pw-secret" not in repr(spec(credentials=creds))
+    assert "pw-secret" not in repr(creds)
 
 
 def test_always_pulls_even_when_present(fake):

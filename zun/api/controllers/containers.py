@@ -15,7 +15,7 @@ from oslo_utils import uuidutils
 from pecan import rest
 
 from zun.api import utils, versions
-from zun.api.controllers import container_actions
+from zun.api.controllers import container_actions, registries
 from zun.api.schemas import containers as schemas
 from zun.api.schemas import validation
 from zun.api.views import containers as view
@@ -147,6 +147,11 @@ class ContainersController(rest.RestController):
         # before any row or claim: the image may name a registry the
         # operator refuses (the host's loopback services, metadata)
         image_ref.check_registry(values["image"])
+        if values.get("registry") is not None:
+            # 1.31: the project's registry whose account the agent pulls with
+            values["registry_id"] = registries.for_container(
+                ctx, values.pop("registry"), values["image"])
+        values.pop("registry", None)
         values["user_id"] = ctx.user_id
         values["project_id"] = ctx.project_id
         if not values.get("name"):

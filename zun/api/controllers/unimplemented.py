@@ -21,7 +21,6 @@ from zun.common import exception
 
 # path segment under /v1 -> the issue (work item) that brings it
 RESOURCES: dict[str, str] = {
-    "registries": "images, registries, cp and commit",
     "capsules": "capsules",
     # upstream's networks wrap Neutron networks (admin, kuryr)
     "networks": "it needs Neutron; each project has its own network on every "

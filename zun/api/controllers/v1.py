@@ -18,6 +18,7 @@ from zun.api.controllers import (
     openapi,
     quota_classes,
     quotas,
+    registries,
     services,
     unimplemented,
 )
@@ -37,6 +38,7 @@ class V1Controller:
     availability_zones = availability_zones.AvailabilityZonesController()
     quotas = quotas.QuotasController()
     quota_classes = quota_classes.QuotaClassesController()
+    registries = registries.RegistriesController()
 
     @pecan.expose("json")
     def index(self) -> dict[str, Any]:
@@ -52,6 +54,7 @@ class V1Controller:
             "services": _links(host_url, "services"),
             "hosts": _links(host_url, "hosts"),
             "images": _links(host_url, "images"),
+            "registries": _links(host_url, "registries"),
             "availability_zones": _links(host_url, "availability_zones"),
         }
 

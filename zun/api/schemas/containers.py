@@ -196,9 +196,10 @@ def parse_create(body: dict[str, Any], version: versions.Version) -> dict[str, A
     validation.validate(create_schema(version), body)
     _check_unsupported(body)
 
-    # nets are empty by now; hints and availability_zone go to the scheduler.
+    # nets are empty by now; hints and availability_zone go to the scheduler;
+    # registry (a name or uuid) becomes registry_id in the controller.
     values = {k: v for k, v in body.items()
-              if k not in ("hints", "nets", "mounts", "registry")}
+              if k not in ("hints", "nets", "mounts")}
     if body.get("hints"):
         values["hints"] = {k: str(v) for k, v in body["hints"].items()}
     if body.get("mounts"):
@@ -259,10 +260,6 @@ def _check_unsupported(body: dict[str, Any]) -> None:
             "image_driver", "glance", "image driver glance is not supported; use 'docker'.")
     for index, net in enumerate(body.get("nets") or []):
         _check_net("nets[%d]" % index, net)
-    if "registry" in body:
-        raise validation.invalid_field(
-            "registry", body["registry"],
-            "private registries are not supported by this deployment.")
     if body.get("cpu_policy") == "dedicated":
         # Every host reports enable_cpu_pinning false (zun.compute.resources):
         # there is no free-cpuset inventory to claim dedicated cpus from.

@@ -17,6 +17,7 @@ from zun.common.policies import (
     host,
     image,
     quota,
+    registry,
     service,
 )
 
@@ -26,4 +27,5 @@ def list_rules() -> list[policy.RuleDefault]:
                                 container_action.list_rules(),
                                 service.list_rules(), host.list_rules(),
                                 availability_zone.list_rules(),
-                                quota.list_rules(), image.list_rules()))
+                                quota.list_rules(), image.list_rules(),
+                                registry.list_rules()))

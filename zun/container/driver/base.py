@@ -76,6 +76,18 @@ LABEL_PROJECT = "zun.project_id"
 LABEL_HOST = "zun.host"  # the compute host that created it (runtimes may be shared)
 
 
+@dataclasses.dataclass(frozen=True)
+class RegistryCredentials:
+    """An account of one private registry, for the pull of a container's
+    image. The password is never shown (not in repr, so not in a log line
+    or a traceback's locals either); the driver hands it to the runtime
+    only, for images of ``registry`` (``host[:port]``) alone."""
+
+    registry: str
+    username: str
+    password: str = dataclasses.field(repr=False)
+
+
 @dataclasses.dataclass
 class ContainerSpec:
     """What the user asked for, as the driver needs it (no DB types)."""
@@ -122,6 +134,10 @@ class ContainerSpec:
     # runtime's default network); empty: the runtime's default network.
     # The compute manager sets the project's network (zun.network).
     networks: list[str] = dataclasses.field(default_factory=list)
+    # the account to pull the image with (a private registry of the
+    # project's, 1.31 ``registry``); None: anonymous. Never logged.
+    credentials: RegistryCredentials | None = dataclasses.field(default=None,
+                                                                repr=False)
 
 
 @dataclasses.dataclass
@@ -214,7 +230,10 @@ class ContainerDriver(abc.ABC):
         policy, limits); the driver trusts it and does not check it again.
         Each named volume of ``spec.volumes`` is found (by its project-scoped
         name and labels) or made first, idempotently; it outlives the
-        container. Anonymous volumes are removed by :meth:`delete`.
+        container. Anonymous volumes are removed by :meth:`delete`. A pull
+        uses ``spec.credentials`` (when set) and nothing else: never the
+        host's own login of the runtime; a registry refusing them is an
+        ImageNotFound carrying the registry's message.
 
         Raises ImageNotFound (400) with a readable reason when the image is
         missing and cannot be pulled (or ``image_pull_policy`` is "never"),
@@ -449,6 +468,21 @@ class ContainerDriver(abc.ABC):
         Raises RuntimeContainerNotFound when the container is gone.
         """
         raise exception.UnsupportedOperation(driver=self.name, operation="commit")
+
+    def push_image(self, ref: str, credentials: RegistryCredentials | None) -> None:
+        """Push ``ref`` (``registry/repo:tag``, present on this host, its
+        registry checked by the caller against the ``[registry]`` lists) to
+        its registry, with ``credentials`` when given (never the host's own
+        login of the runtime).
+
+        Capability ``commit`` (a commit pushes to a project's registry).
+        Idempotent: pushing what the registry holds changes nothing.
+        Raises RuntimeOperationFailed (409) carrying the registry's own
+        message when it refuses (wrong account, no such repository) or the
+        push fails halfway, ImageNotFound when ``ref`` is not on this host.
+        Pushes of different images may run concurrently.
+        """
+        raise exception.UnsupportedOperation(driver=self.name, operation="push")
 
     # --- copy in and out (capability "archive") ----------------------------------
     # Not abstract either: a driver without a runtime inherits the refusals.

@@ -119,12 +119,16 @@ class DockerDriver(base.ContainerDriver):
                 return False
         return True
 
-    def _pull(self, ref: str, why: str) -> None:
-        """Pull ``ref``; any refusal becomes ImageNotFound saying ``why`` we pulled."""
-        LOG.info("Pulling image %s (%s)", ref, why)
+    def _pull(self, ref: str, why: str,
+              credentials: base.RegistryCredentials | None = None) -> None:
+        """Pull ``ref`` (with ``credentials``, never logged); any refusal
+        becomes ImageNotFound saying ``why`` we pulled."""
+        LOG.info("Pulling image %s (%s)%s", ref, why,
+                 " as %s" % credentials.username if credentials else "")
         with self._errors():
             try:
-                self._docker.images.pull(ref)
+                self._docker.images.pull(ref, auth_config=docker_images.auth_config(
+                    credentials))
             except docker.errors.APIError as err:
                 raise exception.ImageNotFound(
                     image=ref, reason=f"{why} and the pull failed: "
@@ -134,9 +138,10 @@ class DockerDriver(base.ContainerDriver):
                     image=ref, reason=f"{why} and the pull failed: "
                                       f"{docker_errors.short(err)}") from err
 
-    def _ensure_image(self, ref: str, policy: str) -> None:
+    def _ensure_image(self, ref: str, policy: str,
+                      credentials: base.RegistryCredentials | None = None) -> None:
         if policy == "always":
-            self._pull(ref, "image_pull_policy is 'always'")
+            self._pull(ref, "image_pull_policy is 'always'", credentials)
             return
         if self._image_present(ref):
             return
@@ -144,7 +149,7 @@ class DockerDriver(base.ContainerDriver):
             raise exception.ImageNotFound(
                 image=ref, reason="not present on this host and "
                                   "image_pull_policy is 'never'")
-        self._pull(ref, "not present on this host")
+        self._pull(ref, "not present on this host", credentials)
 
     # images of the API (/v1/images, commit): see docker_images
     def pull_image(self, ref: str) -> base.ImageFacts:
@@ -162,6 +167,11 @@ class DockerDriver(base.ContainerDriver):
     def commit(self, container_id: str, repository: str, tag: str) -> str:
         return docker_images.commit(self._api, self._errors, container_id,
                                     repository, tag)
+
+    def push_image(self, ref: str, credentials: base.RegistryCredentials | None) -> None:
+        LOG.info("Pushing image %s%s", ref,
+                 " as %s" % credentials.username if credentials else "")
+        docker_images.push(self._api, self._errors, ref, credentials)
 
     # copy in and out (zun cp): see docker_archive
     def get_archive(self, container_id: str, path: str,
@@ -185,13 +195,13 @@ class DockerDriver(base.ContainerDriver):
         image = kwargs["image"]
         policy = docker_facts.pull_policy(spec.image_pull_policy)
         if policy == "always":
-            self._ensure_image(image, policy)
+            self._ensure_image(image, policy, spec.credentials)
         try:
             created = self._create(kwargs)
         except exception.ImageNotFound:
             if policy != "ifnotpresent":
                 self._ensure_image(image, policy)  # 'never': says so clearly
-            self._pull(image, "not present on this host")
+            self._pull(image, "not present on this host", spec.credentials)
             created = self._create(kwargs)
         return base.RuntimeFacts(container_id=created["Id"], uuid=spec.uuid,
                                  state="created", project_id=spec.project_id,

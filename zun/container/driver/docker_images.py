@@ -27,6 +27,18 @@ def facts(data: dict[str, Any]) -> base.ImageFacts:
                            tags=sorted(data.get("RepoTags") or []))
 
 
+def auth_config(credentials: base.RegistryCredentials | None) -> dict[str, str] | None:
+    """The SDK's ``auth_config`` of ``credentials``.
+
+    None (anonymous) lets the SDK fall back to the agent user's own
+    ``~/.docker/config.json``: a host should keep no login there.
+    """
+    if credentials is None:
+        return None
+    return {"username": credentials.username, "password": credentials.password,
+            "serveraddress": credentials.registry}
+
+
 def _split(ref: str) -> tuple[str, str]:
     """``repo[:tag]`` as the engine's pull takes it (tag defaults to latest)."""
     last = ref.rsplit("/", 1)[-1]
@@ -83,3 +95,22 @@ def commit(api: docker.APIClient, errors: Errors, container_id: str,
     with errors(container_id):
         result = api.commit(container_id, repository=repository, tag=tag)
     return str(result.get("Id") or "")
+
+
+def push(api: docker.APIClient, errors: Errors, ref: str,
+         credentials: base.RegistryCredentials | None) -> None:
+    """Push ``ref`` with ``credentials``; the engine reports a refusal
+    inside its progress stream, which is read to the end for it."""
+    repo, tag = _split(ref)
+    with errors(image=ref):
+        try:
+            for line in api.push(repo, tag=tag, stream=True, decode=True,
+                                 auth_config=auth_config(credentials)):
+                if isinstance(line, dict) and line.get("error"):
+                    raise exception.RuntimeOperationFailed(
+                        reason="the push of %s failed: %s"
+                               % (ref, docker_errors.short(line["error"])))
+        except docker.errors.APIError as err:
+            raise exception.RuntimeOperationFailed(
+                reason="the push of %s failed: %s"
+                       % (ref, docker_errors.explanation(err))) from err

@@ -9,7 +9,8 @@ loaded; they never lazy-load. Every status/task_state write on a container is
 a compare-and-set through :func:`container_update` with ``expected``.
 
 One module per table group (containers, claims, actions, services,
-compute_nodes, quotas, images); this package re-exports their public functions, so
+compute_nodes, quotas, images, registries); this package re-exports their
+public functions, so
 callers keep writing ``from zun.db import api as db_api``.
 """
 from zun.db.api.actions import (
@@ -59,6 +60,15 @@ from zun.db.api.quotas import (
     quota_get,
     quota_update,
     quota_usage,
+)
+from zun.db.api.registries import (
+    registry_create,
+    registry_destroy,
+    registry_get,
+    registry_get_by_id,
+    registry_list,
+    registry_rekey,
+    registry_update,
 )
 from zun.db.api.services import (
     service_create,
@@ -117,4 +127,11 @@ __all__ = [
     "image_list_by_host",
     "image_update",
     "image_destroy",
+    "registry_create",
+    "registry_get",
+    "registry_get_by_id",
+    "registry_list",
+    "registry_update",
+    "registry_destroy",
+    "registry_rekey",
 ]
