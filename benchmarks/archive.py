@@ -95,24 +95,13 @@ def measure(zun: Zun, raw: Raw, label: str, n: int) -> list[Figure]:
     ]
 
 
-def main() -> None:
-    import argparse
-
-    from benchmarks import report
+def _alone(raw: Raw, n: int) -> list[Figure]:
+    """Both topologies, started here (``make bench`` measures its own)."""
     from benchmarks.run import PRODUCTION_DEFAULTS, _tool
     from tests.functional.harness import ZunProcesses
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    docker_url = _tool("start-dockerd.sh")
-    os.environ["DOCKER_HOST"] = docker_url
-    _tool("prepare-image.sh", dict(os.environ))
-    transport_url = _tool("start-rabbitmq.sh")
-    raw = Raw(docker_url)
     deployments = {
         "zun-all": ZunProcesses(mode="all", extra_conf=PRODUCTION_DEFAULTS),
-        "split": ZunProcesses(mode="split", transport_url=transport_url,
+        "split": ZunProcesses(mode="split", transport_url=_tool("start-rabbitmq.sh"),
                               extra_conf=PRODUCTION_DEFAULTS),
     }
     figures: list[Figure] = []
@@ -120,13 +109,16 @@ def main() -> None:
         for dep in deployments.values():
             dep.start()
         for label, dep in deployments.items():
-            figures += measure(Zun(dep.url, "bench-cp-%s" % label), raw, label,
-                               3 if args.quick else 20)
+            figures += measure(Zun(dep.url, "bench-cp-%s" % label), raw, label, n)
     finally:
         for dep in deployments.values():
             dep.stop()
-        raw.cleanup()
-    print(report.text_table(report.rows(figures)))
+    return figures
+
+
+def main() -> None:
+    from benchmarks.run import run_alone
+    run_alone(__doc__ or "", _alone)
 
 
 if __name__ == "__main__":

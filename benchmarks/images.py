@@ -13,7 +13,6 @@ which is on loopback). Alone:
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -111,24 +110,9 @@ def section(raw: Raw, registry: str, n: int, extra_conf: str = "") -> list[Figur
 
 
 def main() -> None:
-    import argparse
-
-    from benchmarks import report
-    from benchmarks.run import PRODUCTION_DEFAULTS, _tool
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    docker_url = _tool("start-dockerd.sh")
-    os.environ["DOCKER_HOST"] = docker_url
-    _tool("prepare-image.sh", dict(os.environ))
-    registry = _tool("start-registry.sh")
-    raw = Raw(docker_url)
-    try:
-        figures = section(raw, registry, 3 if args.quick else 20, PRODUCTION_DEFAULTS)
-    finally:
-        raw.cleanup()
-    print(report.text_table(report.rows(figures)))
+    from benchmarks.run import PRODUCTION_DEFAULTS, _tool, run_alone
+    run_alone(__doc__ or "", lambda raw, n: section(raw, _tool("start-registry.sh"), n,
+                                                   PRODUCTION_DEFAULTS))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ which is on loopback, and a ``[registry] key``). Alone:
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -153,23 +152,8 @@ def section(raw: Raw, n: int, extra_conf: str = "") -> list[Figure]:
 
 
 def main() -> None:
-    import argparse
-
-    from benchmarks import report
-    from benchmarks.run import PRODUCTION_DEFAULTS, _tool
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    docker_url = _tool("start-dockerd.sh")
-    os.environ["DOCKER_HOST"] = docker_url
-    _tool("prepare-image.sh", dict(os.environ))
-    raw = Raw(docker_url)
-    try:
-        figures = section(raw, 3 if args.quick else 20, PRODUCTION_DEFAULTS)
-    finally:
-        raw.cleanup()
-    print(report.text_table(report.rows(figures)))
+    from benchmarks.run import PRODUCTION_DEFAULTS, run_alone
+    run_alone(__doc__ or "", lambda raw, n: section(raw, n, PRODUCTION_DEFAULTS))
 
 
 if __name__ == "__main__":

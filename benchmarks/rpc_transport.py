@@ -14,10 +14,10 @@ import tempfile
 import threading
 import time
 
-import zun  # noqa: F401  (selects oslo.service's threading backend)
 import oslo_messaging as messaging
 from oslo_config import cfg
 
+import zun  # noqa: F401  (selects oslo.service's threading backend)
 from zun.common import context as zun_context
 from zun.common import rpc
 

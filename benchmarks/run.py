@@ -16,12 +16,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import zun  # noqa: E402,F401  (selects oslo.service's threading backend)
-
 from benchmarks import (  # noqa: E402
     archive,
     convergence,
@@ -74,6 +74,24 @@ def _rss(deployments: dict[str, ZunProcesses], phase: str,
         for proc in dep.procs:
             name = "%s (%s)" % (Path(proc.args[0]).name, label)
             into.setdefault(name, {})[phase] = rss_mib(proc.pid)
+
+
+def run_alone(description: str,
+              section: Callable[[Raw, int], list[Figure]]) -> None:
+    """``python benchmarks/<module>.py [--quick]``: one section by itself,
+    with the engine and image it needs, its table printed (nothing saved)."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    docker_url = _tool("start-dockerd.sh")
+    os.environ["DOCKER_HOST"] = docker_url
+    _tool("prepare-image.sh", dict(os.environ))
+    raw = Raw(docker_url)
+    try:
+        figures = section(raw, 3 if args.quick else 20)
+    finally:
+        raw.cleanup()
+    print(report.text_table(report.rows(figures)))
 
 
 def _step(what: str, started: float) -> None:

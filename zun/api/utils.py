@@ -7,7 +7,7 @@ equally tolerant and equally strict.
 from __future__ import annotations
 
 import shlex
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence
 from urllib.parse import urlencode
 
 import pecan
@@ -18,6 +18,7 @@ from zun.api.middleware import request_limits
 from zun.api.schemas import validation
 from zun.common import exception, policy, timeutils
 from zun.common.context import RequestContext
+from zun.conf import CONF
 
 if TYPE_CHECKING:
     # as in zun.api.hooks: the compute API is built on first use, not imported
@@ -169,6 +170,25 @@ class _Identified(Protocol):
 
     @property
     def uuid(self) -> str: ...
+
+
+def page(list_rows: Callable[..., list[Any]], filters: dict[str, Any],
+         not_found: type[Exception], what: str) -> tuple[list[Any], int]:
+    """One page of a collection as the query asks (``limit`` capped by
+    ``[api] max_limit``, ``marker``, ``sort_key``, ``sort_dir``), and the
+    limit applied; an unknown marker is a 400 naming ``what``. The DB layer
+    says which columns sort (400 for others)."""
+    limit = min(query_int("limit", minimum=1) or CONF.api.max_limit,
+                CONF.api.max_limit)
+    marker = query_value("marker")
+    try:
+        rows = list_rows(filters=filters, limit=limit, marker=marker,
+                         sort_key=query_value("sort_key", "id"),
+                         sort_dir=query_value("sort_dir", "asc"))
+    except not_found:
+        raise exception.InvalidValue(value=marker,
+                                     field="marker (no such %s)" % what) from None
+    return rows, limit
 
 
 def next_page_url(collection: str, rows: Sequence[_Identified],

@@ -7,6 +7,7 @@ API, which owns the state table and the one-operation-at-a-time claim.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pecan
@@ -90,19 +91,9 @@ class ContainersController(rest.RestController):
         utils.check_query_keys(LIST_PARAMS)
         policy.authorize(ctx, "container:get_all")
         utils.set_all_projects(ctx, "container:get_all_all_projects")
-        filters = self._filters(ctx)
-        limit = min(utils.query_int("limit", minimum=1) or CONF.api.max_limit,
-                    CONF.api.max_limit)
-        marker = utils.query_value("marker")
-        try:
-            # The DB layer owns which columns sort and says so (400) itself.
-            rows = db_api.container_list(
-                ctx, filters=filters, limit=limit, marker=marker,
-                sort_key=utils.query_value("sort_key", "id"),
-                sort_dir=utils.query_value("sort_dir", "asc"))
-        except exception.ContainerNotFound:
-            raise exception.InvalidValue(value=marker, field="marker (no such "
-                                         "container)") from None
+        rows, limit = utils.page(functools.partial(db_api.container_list, ctx),
+                                 self._filters(ctx), exception.ContainerNotFound,
+                                 "container")
         hidden = view.hidden_fields(ctx, utils.api_version())
         host_url = pecan.request.host_url
         return {

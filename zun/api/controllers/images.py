@@ -15,6 +15,7 @@ api-ref's ``/v1/images/search?image=`` works too):
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pecan
@@ -27,7 +28,6 @@ from zun.api.schemas import images as schemas
 from zun.api.schemas import validation
 from zun.api.views import images as view
 from zun.common import exception, image_ref, policy
-from zun.conf import CONF
 from zun.db import api as db_api
 from zun.db.api import images as image_rows
 from zun.db.models import Image
@@ -102,18 +102,10 @@ class ImagesController(rest.RestController):
         ctx = utils.context()
         policy.authorize(ctx, "image:get_all")
         utils.check_query_keys(LIST_PARAMS)
-        limit = min(utils.query_int("limit", minimum=1) or CONF.api.max_limit,
-                    CONF.api.max_limit)
-        marker = utils.query_value("marker")
         filters = {k: utils.query_value(k) for k in LIST_FILTERS
                    if utils.query_value(k) is not None}
-        try:
-            rows = db_api.image_list(ctx, filters=filters, limit=limit, marker=marker,
-                                     sort_key=utils.query_value("sort_key", "id"),
-                                     sort_dir=utils.query_value("sort_dir", "asc"))
-        except exception.ImageRecordNotFound:
-            raise exception.InvalidValue(value=marker,
-                                         field="marker (no such image)") from None
+        rows, limit = utils.page(functools.partial(db_api.image_list, ctx), filters,
+                                 exception.ImageRecordNotFound, "image")
         host_url = pecan.request.host_url
         return {"images": [view.format_image(r, host_url) for r in rows],
                 "next": utils.next_page_url("images", rows, limit)}

@@ -14,6 +14,7 @@ Served at every microversion, as upstream's code does (its api-ref says
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pecan
@@ -26,7 +27,6 @@ from zun.api.schemas import validation
 from zun.api.views import registries as view
 from zun.common import exception, image_ref, policy
 from zun.common.context import RequestContext
-from zun.conf import CONF
 from zun.db import api as db_api
 from zun.db.models import Registry
 
@@ -100,19 +100,10 @@ class RegistriesController(rest.RestController):
         policy.authorize(ctx, "registry:get_all")
         utils.set_all_projects(ctx, "registry:get_all_all_projects")
         utils.check_query_keys(LIST_PARAMS)
-        limit = min(utils.query_int("limit", minimum=1) or CONF.api.max_limit,
-                    CONF.api.max_limit)
-        marker = utils.query_value("marker")
         filters = {k: utils.query_value(k) for k in LIST_FILTERS
                    if utils.query_value(k) is not None}
-        try:
-            rows = db_api.registry_list(ctx, filters=filters, limit=limit,
-                                        marker=marker,
-                                        sort_key=utils.query_value("sort_key", "id"),
-                                        sort_dir=utils.query_value("sort_dir", "asc"))
-        except exception.RegistryNotFound:
-            raise exception.InvalidValue(value=marker,
-                                         field="marker (no such registry)") from None
+        rows, limit = utils.page(functools.partial(db_api.registry_list, ctx), filters,
+                                 exception.RegistryNotFound, "registry")
         host_url = pecan.request.host_url
         return {"registries": [view.format_registry(r, host_url) for r in rows],
                 "next": utils.next_page_url("registries", rows, limit)}

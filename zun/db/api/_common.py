@@ -192,6 +192,21 @@ def _after_marker(column: ColumnAttr, value: Any, marker_id: int, desc: bool,
 _OrderKey = sa.UnaryExpression[Any] | OrderByList
 
 
+def _page(session: Any, stmt: sa.Select[Any], model: Any, sort_key: str, desc: bool,
+          limit: int | None, anchor: Any = None) -> list[Any]:
+    """The rows of ``stmt`` in (``sort_key``, id) order, strictly after
+    ``anchor`` (the marker's row, when paging), at most ``limit`` of them:
+    the one way every list of the API pages."""
+    column = getattr(model, sort_key)
+    if anchor is not None:
+        stmt = stmt.where(_after_marker(column, getattr(anchor, sort_key), anchor.id,
+                                        desc, id_column=model.id))
+    stmt = stmt.order_by(*_order_by(column, desc, id_column=model.id))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.execute(stmt).scalars().all())
+
+
 def _order_by(column: ColumnAttr, desc: bool,
               id_column: ColumnAttr = Container.id) -> list[_OrderKey]:
     direction = sa.desc if desc else sa.asc

@@ -20,13 +20,12 @@ from zun.db.api._common import (
     Action,
     Container,
     Event,
-    _after_marker,
     _check_columns,
     _expectations,
     _fetch_container,
     _match,
     _normalized,
-    _order_by,
+    _page,
     _page_params,
     _retry,
     _rowcount,
@@ -134,20 +133,14 @@ def container_list(context: RequestContext, filters: dict[str, Any] | None = Non
     filters = _normalized(filters or {})
     _check_columns(filters, "filter(s)")
 
-    column = getattr(Container, sort_key)
-    desc = sort_dir == "desc"
     stmt = _scoped(context, sa.select(Container))
     for key, value in filters.items():
         stmt = stmt.where(_match(getattr(Container, key), value))
     with db_session.reader() as session:
-        if marker is not None:
-            anchor = _fetch_container(session, context, Container.uuid, marker)
-            stmt = stmt.where(_after_marker(column, getattr(anchor, sort_key),
-                                            anchor.id, desc))
-        stmt = stmt.order_by(*_order_by(column, desc))
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        return list(session.execute(stmt).scalars().all())
+        anchor = (_fetch_container(session, context, Container.uuid, marker)
+                  if marker is not None else None)
+        return _page(session, stmt, Container, sort_key, sort_dir == "desc", limit,
+                     anchor)
 
 
 def container_list_by_host(context: RequestContext, host: str) -> list[models.Container]:

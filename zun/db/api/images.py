@@ -18,10 +18,9 @@ from zun.common.context import RequestContext
 from zun.db import models
 from zun.db import session as db_session
 from zun.db.api._common import (
-    _after_marker,
     _check_columns,
     _match,
-    _order_by,
+    _page,
     _page_params,
     _retry,
     _rowcount,
@@ -91,19 +90,14 @@ def image_list(context: RequestContext, filters: dict[str, Any] | None = None,
     stmt = sa.select(Image)
     for name, value in (filters or {}).items():
         stmt = stmt.where(_match(getattr(Image, name), value))
-    column = getattr(Image, key)
     with db_session.reader() as session:
+        anchor = None
         if marker is not None:
             anchor = session.execute(sa.select(Image).where(Image.uuid == marker)
                                      ).scalar_one_or_none()
             if anchor is None:
                 raise exception.ImageRecordNotFound(image=marker)
-            stmt = stmt.where(_after_marker(column, getattr(anchor, key), anchor.id,
-                                            desc, id_column=Image.id))
-        stmt = stmt.order_by(*_order_by(column, desc, id_column=Image.id))
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        return list(session.execute(stmt).scalars().all())
+        return _page(session, stmt, Image, key, desc, limit, anchor)
 
 
 def image_list_by_host(context: RequestContext, host: str) -> list[models.Image]:

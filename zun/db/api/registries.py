@@ -18,10 +18,9 @@ from zun.common.context import RequestContext
 from zun.db import models
 from zun.db import session as db_session
 from zun.db.api._common import (
-    _after_marker,
     _check_columns,
     _match,
-    _order_by,
+    _page,
     _page_params,
     _retry,
     _rowcount,
@@ -112,19 +111,14 @@ def registry_list(context: RequestContext, filters: dict[str, Any] | None = None
     stmt = _scoped(context, sa.select(Registry))
     for name, value in (filters or {}).items():
         stmt = stmt.where(_match(getattr(Registry, name), value))
-    column = getattr(Registry, key)
     with db_session.reader() as session:
+        anchor = None
         if marker is not None:
             anchor = session.execute(_scoped(context, sa.select(Registry).where(
                 Registry.uuid == marker))).scalar_one_or_none()
             if anchor is None:
                 raise exception.RegistryNotFound(registry=marker)
-            stmt = stmt.where(_after_marker(column, getattr(anchor, key), anchor.id,
-                                            desc, id_column=Registry.id))
-        stmt = stmt.order_by(*_order_by(column, desc, id_column=Registry.id))
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        return list(session.execute(stmt).scalars().all())
+        return _page(session, stmt, Registry, key, desc, limit, anchor)
 
 
 @_retry
