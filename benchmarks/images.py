@@ -2,7 +2,8 @@
 
 Both sides pull the same image (busybox:local plus a 4 MiB layer of its own,
 pushed to tools/start-registry.sh's registry as zun-test/bench:1) onto the
-same engine, the image (and so that layer) removed before every sample: zun's side is ``POST /v1/images`` until its row says Available
+same engine, the image (and so that layer) removed before every sample:
+zun's side is ``POST /v1/images`` until its row says Available
 (the API, the cast, the agent's pull and inspect, the row's update, the
 client's polling), the baseline the docker SDK's pull of the same reference.
 
@@ -30,9 +31,10 @@ REPO = "zun-test/bench"
 TAG = "1"
 
 
-def _push(raw: Raw, registry: str) -> str:
+def _push(raw: Raw, registry: str, auth: dict[str, str] | None = None) -> str:
     """An image of its own (busybox:local plus a 4 MiB layer, so that removing
-    it really removes a layer and each pull downloads it), pushed."""
+    it really removes a layer and each pull downloads it), pushed (with the
+    registry's account ``auth``, if it needs one)."""
     ref = "%s/%s" % (registry, REPO)
     maker = raw.client.containers.create(
         IMAGE, ["sh", "-c", "head -c 4194304 /dev/urandom > /bench.bin"])
@@ -42,7 +44,7 @@ def _push(raw: Raw, registry: str) -> str:
         maker.commit(repository=ref, tag=TAG)
     finally:
         maker.remove(force=True)
-    for line in raw.api.push(ref, tag=TAG, stream=True, decode=True):
+    for line in raw.api.push(ref, tag=TAG, stream=True, decode=True, auth_config=auth):
         if "error" in line:
             raise RuntimeError("push %s:%s: %s" % (ref, TAG, line["error"]))
     return "%s:%s" % (ref, TAG)

@@ -28,13 +28,12 @@ if __name__ == "__main__":
 import docker.errors
 from cryptography.fernet import Fernet
 
+from benchmarks import images
 from benchmarks.measure import Figure, interleave, poll
-from benchmarks.ops import IMAGE, RAW_PREFIX, SLEEPER, Raw
+from benchmarks.ops import RAW_PREFIX, SLEEPER, Raw
 from tests.functional.harness import ApiClient, ZunProcesses
 
 ROOT = Path(__file__).resolve().parent.parent
-REPO = "zun-test/regbench"
-TAG = "1"
 
 
 def start_auth_registry() -> tuple[str, str, str]:
@@ -44,22 +43,6 @@ def start_auth_registry() -> tuple[str, str, str]:
     account, _, address = out.stdout.strip().splitlines()[-1].rpartition("@")
     user, _, password = account.partition(":")
     return user, password, address
-
-
-def _push(raw: Raw, address: str, auth: dict[str, str]) -> str:
-    ref = "%s/%s" % (address, REPO)
-    maker = raw.client.containers.create(
-        IMAGE, ["sh", "-c", "head -c 4194304 /dev/urandom > /bench.bin"])
-    try:
-        maker.start()
-        maker.wait(timeout=60)
-        maker.commit(repository=ref, tag=TAG)
-    finally:
-        maker.remove(force=True)
-    for line in raw.api.push(ref, tag=TAG, stream=True, decode=True, auth_config=auth):
-        if "error" in line:
-            raise RuntimeError("push %s:%s: %s" % (ref, TAG, line["error"]))
-    return "%s:%s" % (ref, TAG)
 
 
 def _remove(raw: Raw, ref: str) -> None:
@@ -80,7 +63,7 @@ def measure(url: str, raw: Raw, registry: tuple[str, str, str], n: int) -> list[
     """n zun runs with ``registry`` interleaved with n raw authenticated runs."""
     user, password, address = registry
     auth = {"username": user, "password": password}
-    ref = _push(raw, address, auth)
+    ref = images._push(raw, address, auth)   # as the pull bench's, with the account
     member = ApiClient(url, project="bench-registries")
     resp = member.post("/v1/registries", {"registry": {
         "name": "bench", "domain": address, "username": user, "password": password}})
@@ -114,7 +97,7 @@ def measure(url: str, raw: Raw, registry: tuple[str, str, str], n: int) -> list[
         raw_containers.clear()
         _remove(raw, ref)
         start = time.perf_counter()
-        for line in raw.api.pull("%s/%s" % (address, REPO), tag=TAG, stream=True,
+        for line in raw.api.pull("%s/%s" % (address, images.REPO), tag=images.TAG, stream=True,
                                  decode=True, auth_config=auth):
             if "error" in line:
                 raise RuntimeError("raw pull: %s" % line["error"])

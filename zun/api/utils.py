@@ -172,6 +172,11 @@ class _Identified(Protocol):
     def uuid(self) -> str: ...
 
 
+def query_filters(names: Iterable[str]) -> dict[str, str]:
+    """The list filters among ``names`` that the query sets."""
+    return {k: v for k in names if (v := query_value(k)) is not None}
+
+
 def page(list_rows: Callable[..., list[Any]], filters: dict[str, Any],
          not_found: type[Exception], what: str) -> tuple[list[Any], int]:
     """One page of a collection as the query asks (``limit`` capped by

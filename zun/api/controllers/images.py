@@ -102,8 +102,7 @@ class ImagesController(rest.RestController):
         ctx = utils.context()
         policy.authorize(ctx, "image:get_all")
         utils.check_query_keys(LIST_PARAMS)
-        filters = {k: utils.query_value(k) for k in LIST_FILTERS
-                   if utils.query_value(k) is not None}
+        filters = utils.query_filters(LIST_FILTERS)
         rows, limit = utils.page(functools.partial(db_api.image_list, ctx), filters,
                                  exception.ImageRecordNotFound, "image")
         host_url = pecan.request.host_url

@@ -100,8 +100,7 @@ class RegistriesController(rest.RestController):
         policy.authorize(ctx, "registry:get_all")
         utils.set_all_projects(ctx, "registry:get_all_all_projects")
         utils.check_query_keys(LIST_PARAMS)
-        filters = {k: utils.query_value(k) for k in LIST_FILTERS
-                   if utils.query_value(k) is not None}
+        filters = utils.query_filters(LIST_FILTERS)
         rows, limit = utils.page(functools.partial(db_api.registry_list, ctx), filters,
                                  exception.RegistryNotFound, "registry")
         host_url = pecan.request.host_url
