@@ -296,13 +296,29 @@ def remove_host_leftovers(client: Any, host: str) -> None:
         except docker.errors.NotFound:
             pass
     for net in client.networks.list(filters=label):
-        try:
-            net.reload()
-            for attached in net.containers:   # e.g. made outside zun on it
-                attached.remove(force=True)
-            net.remove()
-        except docker.errors.NotFound:
-            pass
+        # An endpoint outlives its container briefly while the engine (or an
+        # agent still finishing resumed deletes) tears it down: the network
+        # refuses removal ("has active endpoints") until then.
+        wait_until(lambda net=net: _remove_network(net), timeout=60,
+                   what="network %s to lose its endpoints" % net.name)
+
+
+def _remove_network(net: Any) -> bool:
+    """Remove ``net`` and whatever is attached to it; False while the engine
+    still counts an endpoint on it."""
+    import docker
+    try:
+        net.reload()
+        for attached in net.containers:   # e.g. made outside zun on it
+            attached.remove(force=True)
+        net.remove()
+    except docker.errors.NotFound:
+        return True
+    except docker.errors.APIError as err:
+        if err.status_code == 403 and "active endpoints" in str(err):
+            return False
+        raise
+    return True
 
 
 class ApiClient:
