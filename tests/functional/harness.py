@@ -42,6 +42,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def port_open(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:``port``."""
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def console_conf(port: int) -> list[str]:
+    """Config lines of a deployment's own console proxy port and URL."""
+    return ["[websocket_proxy]", "port = %d" % port,
+            "base_url = ws://127.0.0.1:%d/" % port]
+
+
 def poll(predicate: Callable[[], Any], timeout: float = 30.0,
          interval: float = 0.05) -> tuple[bool, Any]:
     """Poll ``predicate`` until truthy or ``timeout``: (whether it was, its last value).
@@ -115,6 +128,7 @@ class ZunProcesses:
         self.port = port or free_port()
         self.host = host or "func-%s-%s" % (mode, uuidlib.uuid4().hex[:6])
         self.url = "http://127.0.0.1:%d" % self.port
+        self.console_port = free_port()   # the console proxy's (never 6784: shared)
         self.procs: list[subprocess.Popen] = []
         self.by_name: dict[str, subprocess.Popen] = {}  # the live process per script
         conf = [
@@ -131,7 +145,7 @@ class ZunProcesses:
                  "port = %d" % self.port,
                  "[database]", "connection = sqlite:///%s/zun.sqlite" % self.dir,
                  "[docker]", "api_url = %s" % self.docker_url,
-                 "[compute]", "sync_interval = 5"]
+                 "[compute]", "sync_interval = 5"] + console_conf(self.console_port)
         if transport_url:
             # a fresh topic per deployment keeps parallel runs from mixing
             conf.append("topic = zun-compute-%s" % self.host)
@@ -201,7 +215,10 @@ class ZunProcesses:
         else:
             self._spawn("zun-compute")
             self._spawn("zun-api")
+            self._spawn("zun-wsproxy")
         wait_until(self._ready, timeout=60, what="zun %s on %s" % (self.mode, self.url))
+        wait_until(lambda: port_open(self.console_port), timeout=60,
+                   what="the console proxy on port %d" % self.console_port)
         if self.mode != "all":
             # the API answers before the agent has registered: wait for it
             wait_until(self._agent_registered, timeout=60,
@@ -411,6 +428,7 @@ class ZunTopology:
         self.dir = Path(tempfile.mkdtemp(prefix="zun-func-topology-"))
         self.port = port or free_port()
         self.url = "http://127.0.0.1:%d" % self.port
+        self.console_port = free_port()
         self.procs: list[subprocess.Popen] = []
         self.by_name: dict[str, subprocess.Popen] = {}
         self.access_log = self.dir / "access.log"
@@ -433,7 +451,7 @@ class ZunTopology:
             "sync_interval = 5",
             # a fresh topic per deployment keeps parallel runs from mixing
             "topic = %s" % topic,
-        ]
+        ] + console_conf(self.console_port)
         self.conf_file = self.dir / "zun.conf"
         self.conf_file.write_text("\n".join(conf) + "\n" + extra_conf)
         for host, url in self.engines.items():
@@ -486,7 +504,11 @@ class ZunTopology:
         for host in self.hosts:
             self._spawn_compute(host)
         self._spawn_api()
+        self._spawn("zun-wsproxy", [str(BIN / "zun-wsproxy"), "--config-file",
+                                    str(self.conf_file)])
         wait_until(self._ready, timeout=90, what="gunicorn zun.wsgi on %s" % self.url)
+        wait_until(lambda: port_open(self.console_port), timeout=60,
+                   what="zun-wsproxy on port %d" % self.console_port)
         wait_until(lambda: len(self.worker_pids()) == self.api_workers, timeout=60,
                    what="%d gunicorn workers" % self.api_workers)
         for host in self.hosts:

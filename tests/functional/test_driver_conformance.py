@@ -423,6 +423,125 @@ def contract_image(driver, make, registry: str | None = None) -> None:
     assert driver.delete_image(ref) is None
 
 
+def _read_until(stream: base.ConsoleStream, marker: bytes) -> bytes:
+    """Read ``stream`` until ``marker`` shows (the stream closed by a watchdog
+    after WAIT seconds, so a missing marker fails instead of hanging)."""
+    watchdog = threading.Timer(WAIT, stream.close)
+    watchdog.start()
+    seen = b""
+    try:
+        while marker not in seen:
+            chunk = stream.read(4096)
+            assert chunk, f"stream ended before {marker!r}; got {seen[-300:]!r}"
+            seen += chunk
+    finally:
+        watchdog.cancel()
+    return seen
+
+
+def _read_all(stream: base.ConsoleStream) -> bytes:
+    watchdog = threading.Timer(WAIT, stream.close)
+    watchdog.start()
+    seen = b""
+    try:
+        while chunk := stream.read(4096):
+            seen += chunk
+    finally:
+        watchdog.cancel()
+    return seen
+
+
+def _shells(driver, container_id: str) -> list[str]:
+    """The commands of the container's shells and marker sleeps (by top)."""
+    rows = driver.top(container_id)["Processes"]
+    commands = [str(row[-1]) for row in rows]
+    return [c for c in commands if c.split()[:1] == ["sh"] or "sleep 4242" in c]
+
+
+def contract_attach(driver, make) -> None:
+    facts = make(command=["sh"], interactive=True, tty=True)
+    cid = facts.container_id
+    # attach: the container's own shell answers
+    stream = driver.console(cid)
+    try:
+        stream.write(b"echo $((6*7))\n")
+        _read_until(stream, b"42")   # the echoed command has no "42" in it
+        assert driver.resize(cid, 33, 101) is None
+        assert driver.resize(cid, 33, 101) is None   # idempotent
+        stream.write(b"stty size\n")
+        _read_until(stream, b"33 101")
+    finally:
+        stream.close()
+    stream.close()   # idempotent
+    with pytest.raises(exception.ConsoleClosed) as info:
+        stream.write(b"true\n")
+    assert info.value.code == 409
+    assert driver.inspect(cid).state == "running"   # detaching leaves it running
+
+    # interactive exec: a second shell with its own tty, ended on close
+    exec_id = driver.exec_create(cid, ["sh"], interactive=True)
+    assert exec_id
+    shell = driver.console(cid, exec_id)
+    try:
+        shell.write(b"echo $((6*7))\n")
+        _read_until(shell, b"42")
+        assert driver.exec_resize(cid, exec_id, 20, 77) is None
+        shell.write(b"stty size\n")
+        _read_until(shell, b"20 77")
+        shell.write(b"sleep 4242\n")   # a child in the foreground: ends with it
+        _wait_until(lambda: any("sleep 4242" in c for c in _shells(driver, cid)))
+        with pytest.raises(exception.RuntimeOperationFailed):
+            driver.console(cid, exec_id)   # each exec serves one console
+    finally:
+        shell.close()
+    _wait_until(lambda: _shells(driver, cid) == ["sh"])   # only PID 1's shell left
+    assert driver.inspect(cid).state == "running"
+    with pytest.raises(exception.RuntimeOperationFailed):
+        driver.exec_resize(cid, exec_id, 20, 77)   # it no longer runs
+
+    # an exec belongs to its container: another's id is not found here
+    other = make()
+    foreign = driver.exec_create(other.container_id, ["sh"], interactive=True)
+    for call in (lambda: driver.exec_resize(cid, foreign, 10, 10),
+                 lambda: driver.console(cid, foreign),
+                 lambda: driver.console(cid, "f" * 64),
+                 lambda: driver.console(cid, "../../containers/x")):
+        with pytest.raises(exception.ExecNotFound) as info:
+            call()
+        assert info.value.code == 404
+
+    # without a tty: stdout and stderr arrive as plain bytes (no frame headers)
+    plain = driver.exec_create(cid, ["sh", "-c", "echo out; echo err >&2"],
+                               interactive=False)
+    quiet = driver.console(cid, plain)
+    try:
+        output = _read_all(quiet)
+    finally:
+        quiet.close()
+    assert sorted(output.splitlines()) == [b"err", b"out"], output
+
+    with pytest.raises(exception.RuntimeContainerNotFound):
+        driver.console(MISSING)
+    with pytest.raises(exception.RuntimeContainerNotFound):
+        driver.resize(MISSING, 10, 10)
+    driver.stop(cid, timeout=10)
+    with pytest.raises(exception.RuntimeOperationFailed) as info:
+        driver.console(cid)   # nothing to attach to
+    assert info.value.code == 409
+    with pytest.raises(exception.RuntimeOperationFailed):
+        driver.exec_create(cid, ["sh"], interactive=True)
+
+
+def _wait_until(condition: Callable[[], bool]) -> None:
+    """Poll ``condition`` until it holds (or fail at WAIT)."""
+    deadline = time.monotonic() + WAIT
+    pause = threading.Event()
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("condition never held")
+        pause.wait(0.05)  # poll interval of a condition wait
+
+
 def _engine() -> Any:
     import docker
     return docker.DockerClient(base_url=harness.docker_url())
@@ -448,6 +567,7 @@ CONTRACTS: dict[str, tuple[Callable[..., None], Callable[[Any], Any]]] = {
     "archive": (contract_archive, lambda d: d.get_archive(MISSING, "/", 1024)),
     "commit": (contract_commit, lambda d: d.commit(MISSING, "zun/none", "1")),
     "image": (contract_image, lambda d: d.list_images()),
+    "attach": (contract_attach, lambda d: d.console(MISSING)),
 }
 
 

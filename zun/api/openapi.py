@@ -304,6 +304,8 @@ _ERROR_MEANING = {
          "down) does not allow this now.",
     413: "The body is larger than [api] max_request_body_size.",
     415: "The body is not application/json.",
+    429: "Too many console tokens (attach, exec -it) for the project this minute "
+         "([websocket_proxy] tokens_per_minute).",
     503: "The compute agent or the message bus cannot be reached; nothing was "
          "changed.",
 }
@@ -367,12 +369,27 @@ def _action_details() -> dict[str, dict[str, Any]]:
             ok=_ok(200, "Container", "Renamed")),
         "execute": dict(
             params=[_query("command", _STR, "A shell-quoted command line."),
-                    _bool("run", "Must be true (the default)."),
-                    _bool("interactive",
-                          "Must be false: interactive exec is not served.")],
-            body=_body({"type": "object", "properties": {"command": {
-                "type": ["string", "array"], "items": _STR}}}, required=False),
-            ok=_ok(200, "ExecResult", "Output and exit code")),
+                    _bool("run", "true (the default): run now and answer output and "
+                                 "exit_code; false: create the exec and answer "
+                                 "exec_id and proxy_url (its console)."),
+                    _bool("interactive", "Give the command a tty and keep its stdin "
+                                         "open (zun exec -it).")],
+            body=_body({"type": "object", "properties": {
+                "command": {"type": ["string", "array"], "items": _STR},
+                "run": {"type": "boolean"}, "interactive": {"type": "boolean"}}},
+                required=False),
+            ok=_ok(200, "ExecResult", "Output and exit code, or exec_id and proxy_url"),
+            errors=(404, 429) + _AGENT),
+        "attach": dict(
+            ok=_ok(200, {"type": "string", "description": "ws(s)://<proxy>/?token=<single "
+                         "use, expires after [websocket_proxy] token_ttl>&uuid=<uuid>"},
+                   "The console's websocket URL"),
+            errors=(404, 429) + _AGENT),
+        "resize": dict(params=_TTY_SIZE, ok=_ok(200, None, "Resized")),
+        "execute_resize": dict(
+            params=[_query("exec_id", {"type": "string", "minLength": 1, "maxLength": 255},
+                           "The exec_id execute answered.", required=True)] + _TTY_SIZE,
+            ok=_ok(200, None, "Resized")),
         "logs": dict(
             params=[_bool("stdout"), _bool("stderr"), _bool("timestamps"),
                     _query("tail", {"anyOf": [{"type": "string", "enum": ["all", "None"]},
@@ -419,6 +436,10 @@ def _action_details() -> dict[str, dict[str, Any]]:
     }
 
 
+_TTY_SIZE = [_query(name, {"type": "integer", "minimum": 1,
+                           "maximum": container_schemas.MAX_TTY_SIDE}, what,
+                    required=True)
+             for name, what in (("h", "Rows."), ("w", "Columns."))]
 _ARCHIVE_PATH = _query("path", {"type": "string", "pattern": "^/", "maxLength": 4096},
                        "An absolute path in the container.", required=True)
 
@@ -451,7 +472,7 @@ def _container_actions() -> dict[str, dict[str, dict[str, Any]]]:
         params = extra.get("params") or [_query(p.name, p.schema, p.description)
                                          for p in action.params]
         op = _action(action.summary + _window(action), params, body=extra.get("body"),
-                     ok=extra.get("ok"))
+                     ok=extra.get("ok"), errors=extra.get("errors", (404,) + _AGENT))
         ops["/v1/containers/{container_ident}/%s" % action.route] = {
             action.method.lower(): op}
     return ops

@@ -26,21 +26,27 @@ def main() -> None:
     from zun.common import rpc, wsgi_server
     from zun.compute import api as compute_api
     from zun.compute import service as compute_service
+    from zun.console import proxy
     from zun.container import driver as drivers
 
     service = compute_service.ComputeService(drivers.load_driver(),
                                              network=networks.load_driver())
     service.start(with_rpc_server=False)
     local = rpc.LocalClient(service.manager, workers=CONF.compute.workers)
-    app = api_app.setup_app(compute_api=compute_api.API(rpc_client=local))
+    api = compute_api.API(rpc_client=local)
+    app = api_app.setup_app(compute_api=api)
     server = wsgi_server.make_server(CONF.api.host_ip, CONF.api.port, app)
     LOG.info("zun-all listening on http://%s:%s/v1 (host %s)",
              CONF.api.host_ip, CONF.api.port, service.host)
     threading.Thread(target=server.serve_forever, name="zun-api-http",
                      daemon=True).start()
+    console = proxy.ConsoleProxy(api.consoles.consume_token, api.consoles.relay,
+                                 CONF.websocket_proxy.host_ip, CONF.websocket_proxy.port)
+    console.start()
 
     def stop() -> None:
         server.shutdown()
+        console.stop()
         local.shutdown()
         service.stop()
 

@@ -34,7 +34,7 @@ ADMIN = "rule:admin_api"
 # method or argument and add a line to RPC_HISTORY; an action's
 # ``rpc_version`` is the version that first served it, so a newer API never
 # sends it to an older agent (see compute.api's version check).
-RPC_VERSION = "1.2"
+RPC_VERSION = "1.3"
 RPC_HISTORY: tuple[tuple[str, str], ...] = (
     ("1.0", "container_create, container_action (start, stop, reboot, pause, "
             "unpause, kill), container_delete, container_rebuild, "
@@ -44,6 +44,9 @@ RPC_HISTORY: tuple[tuple[str, str], ...] = (
             "project's networks on the host)"),
     ("1.2", "container_get_archive, container_put_archive (cp), "
             "container_commit, image_pull, image_delete, image_search"),
+    ("1.3", "container_console (a one-time relay ticket for the console proxy), "
+            "container_resize, container_exec_resize, container_exec's "
+            "interactive and run arguments"),
 )
 
 
@@ -193,6 +196,19 @@ _ROWS = (
     Action("execute", "Run a command in a running container and return its output.",
            "POST", "execute", _RUNNING, capability="exec",
            agent_method="container_exec", rpc="call"),
+    # Consoles (attach, exec -it): the API hands out a token and the proxy's
+    # connection calls the agent ("attach" is that call: container_console
+    # answers a one-time relay ticket). Members only: a console types into
+    # the container.
+    Action("attach", "A websocket URL (one-time token) to the container's console.",
+           "GET", "attach", _RUNNING, capability="attach",
+           agent_method="container_console", rpc="call", rpc_version="1.3"),
+    Action("resize", "Resize the container's tty (h rows, w columns).", "POST",
+           "resize", _RUNNING, capability="attach", agent_method="container_resize",
+           rpc="call", rpc_version="1.3"),
+    Action("execute_resize", "Resize an interactive exec's tty.", "POST",
+           "execute_resize", _RUNNING, capability="attach",
+           agent_method="container_exec_resize", rpc="call", rpc_version="1.3"),
     Action("logs", "The container's output.", "GET", "logs",
            (st.CREATED, st.ERROR, st.PAUSED, st.RUNNING, st.STOPPED, st.UNKNOWN),
            capability="logs", agent_method="container_logs", rpc="call",
@@ -238,13 +254,9 @@ ACTIONS: dict[str, Action] = {a.name: a for a in _ROWS}
 # Sub-routes upstream serves that zun does not yet: each answers a 404 that
 # names the feature and the work that brings it, never a bare "not found".
 # route -> (what it does, the issue that brings it)
-_INTERACTIVE = "interactive containers: attach and exec -it"
 _IMAGES = "images, private registries, cp and commit"
 _NETWORKS = "networks, exposed ports and volumes"
 NOT_YET_SERVED: dict[str, tuple[str, str]] = {
-    "attach": ("Attaching to a container's console", _INTERACTIVE),
-    "resize": ("Resizing a container's tty", _INTERACTIVE),
-    "execute_resize": ("Resizing an interactive exec's tty", _INTERACTIVE),
     "add_security_group": ("Adding a security group", _NETWORKS),
     "remove_security_group": ("Removing a security group", _NETWORKS),
     "resize_container": ("Resizing by POST .../resize_container",

@@ -130,6 +130,14 @@ class RegistryNotAllowed(Invalid):
     error_code = "registry_not_allowed"
 
 
+class ContainerNotInteractive(Invalid):
+    """Attach needs a container created with ``interactive`` (stdin kept open)."""
+
+    msg_fmt = ("Container %(container)s is not interactive: it was created "
+               "without 'interactive', so it has no console to attach to.")
+    error_code = "container_not_interactive"
+
+
 # --- 403 -------------------------------------------------------------------
 class PolicyNotAuthorized(ZunException):
     msg_fmt = "Policy doesn't allow %(action)s to be performed."
@@ -146,6 +154,23 @@ class OverQuota(ZunException):
     error_code = "over_quota"
 
 
+class ConsoleTokenInvalid(ZunException):
+    """A console token that is unknown, used, expired or for another
+    container, project or kind; one message for all, so a probe learns
+    nothing from which it was."""
+
+    msg_fmt = "The console token is invalid, already used or expired."
+    code = 403
+    error_code = "console_token_invalid"
+
+
+class ConsoleOriginRefused(ZunException):
+    msg_fmt = ("Origin %(origin)s is not allowed to open consoles "
+               "([websocket_proxy] allowed_origins).")
+    code = 403
+    error_code = "console_origin_refused"
+
+
 # --- 404 -------------------------------------------------------------------
 class NotFound(ZunException):
     msg_fmt = "Resource could not be found."
@@ -156,6 +181,11 @@ class NotFound(ZunException):
 class ContainerNotFound(NotFound):
     msg_fmt = "Container %(container)s could not be found."
     error_code = "container_not_found"
+
+
+class ExecNotFound(NotFound):
+    msg_fmt = "Exec %(exec_id)s of container %(container)s could not be found."
+    error_code = "exec_not_found"
 
 
 class ContainerActionNotFound(NotFound):
@@ -351,6 +381,13 @@ class RuntimeOperationFailed(ZunException):
     error_code = "runtime_operation_failed"
 
 
+class ConsoleClosed(RuntimeOperationFailed):
+    """A write to a console stream whose other side already ended."""
+
+    msg_fmt = "The console of container %(container)s is closed."
+    error_code = "console_closed"
+
+
 class NoValidHost(ZunException):
     """No compute host passed the scheduler's filters (upstream: a 500).
 
@@ -403,6 +440,17 @@ class UnsupportedMediaType(ZunException):
     msg_fmt = "Unsupported media type: %(content_type)s; use application/json."
     code = 415
     error_code = "unsupported_media_type"
+
+
+# --- 429 -------------------------------------------------------------------
+class ConsoleRateExceeded(ZunException):
+    """More console tokens than ``[websocket_proxy] tokens_per_minute``: one
+    project cannot fill the token table or flood the agents with sessions."""
+
+    msg_fmt = ("Too many console requests for this project: at most %(limit)d "
+               "per minute ([websocket_proxy] tokens_per_minute); try again shortly.")
+    code = 429
+    error_code = "console_rate_exceeded"
 
 
 # --- 5xx -------------------------------------------------------------------

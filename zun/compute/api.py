@@ -31,7 +31,7 @@ from oslo_utils import uuidutils
 
 from zun.common import actions, exception, states
 from zun.common.context import RequestContext
-from zun.compute import rpcapi
+from zun.compute import console_api, rpcapi
 from zun.db import api as db_api
 from zun.db.api import images as image_rows
 from zun.db.models import Container
@@ -50,6 +50,8 @@ class API:
             rpc_client = rpc.MessagingClient(CONF.compute.topic,
                                              CONF.compute.rpc_response_timeout)
         self.rpcapi = rpcapi.ComputeAPI(rpc_client)
+        # attach, exec -it, tty resizes and the console proxy's requests
+        self.consoles = console_api.ConsoleAPI(self.rpcapi, self._check_host)
 
     # --- helpers -------------------------------------------------------------
     @staticmethod

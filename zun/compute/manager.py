@@ -22,6 +22,7 @@ import oslo_messaging as messaging
 from zun.common import actions, archive, exception, image_ref, states
 from zun.common import context as zun_context
 from zun.common.context import RequestContext
+from zun.compute import console as console_mod
 from zun.compute import images, mounts, registries, resume
 from zun.compute import sync as sync_mod
 from zun.container.driver import base as driver_base
@@ -72,8 +73,11 @@ class Manager:
 
     def __init__(self, driver: driver_base.ContainerDriver, host: str,
                  sync: sync_mod.StateSync, *,
-                 network: network_base.NetworkDriver) -> None:
+                 network: network_base.NetworkDriver,
+                 console: console_mod.ConsoleRelay | None = None) -> None:
         self.driver = driver
+        # hands the console proxy its one-time tickets (attach, exec -it)
+        self.console = console
         self.host = host
         self.sync = sync
         # every container joins its project's network on this host
@@ -451,12 +455,41 @@ class Manager:
         context.update_store()
         return self.driver.logs(self._running_id(context, uuid), **kwargs)
 
-    def container_exec(self, context: RequestContext, uuid: str,
-                       command: list[str]) -> dict[str, Any]:
+    def container_exec(self, context: RequestContext, uuid: str, command: list[str],
+                       run: bool = True, interactive: bool = False) -> dict[str, Any]:
+        """Run ``command`` and answer its output; or, with run=False (RPC
+        1.3), only create the exec: the proxy starts it through the console
+        relay. ``interactive`` matters only then (upstream ignores it too)."""
         context.update_store()
-        output, exit_code = self.driver.execute(self._running_id(context, uuid), command)
+        container_id = self._running_id(context, uuid)
+        if not run:
+            exec_id = self.driver.exec_create(container_id, command, interactive)
+            return {"output": None, "exit_code": None, "exec_id": exec_id,
+                    "proxy_url": None}
+        output, exit_code = self.driver.execute(container_id, command)
         return {"output": output, "exit_code": exit_code,
                 "exec_id": None, "proxy_url": None}
+
+    # --- consoles (RPC 1.3; zun/compute/console.py does the work) ----------------
+    def container_console(self, context: RequestContext, uuid: str,
+                          exec_id: str | None = None) -> dict[str, Any]:
+        """A one-time ticket for the console proxy: {"host", "port", "ticket"}."""
+        context.update_store()
+        container_id = self._running_id(context, uuid)
+        if self.console is None:
+            raise exception.ServiceUnavailable(
+                reason="The console relay of the container's host is not running.")
+        return self.console.offer(container_id, exec_id)
+
+    def container_resize(self, context: RequestContext, uuid: str, height: int,
+                         width: int) -> None:
+        context.update_store()
+        self.driver.resize(self._running_id(context, uuid), height, width)
+
+    def container_exec_resize(self, context: RequestContext, uuid: str, exec_id: str,
+                              height: int, width: int) -> None:
+        context.update_store()
+        self.driver.exec_resize(self._running_id(context, uuid), exec_id, height, width)
 
     def container_top(self, context: RequestContext, uuid: str,
                       ps_args: str | None) -> dict[str, Any]:

@@ -31,6 +31,9 @@ def _why(exc: Exception) -> str:
 # The agent RPC version that first served image_pull and image_delete
 # (actions.RPC_HISTORY).
 IMAGE_RPC_VERSION = "1.2"
+# container_exec's run and interactive arguments came with the console
+# actions (actions.RPC_HISTORY), so they need that agent version.
+CONSOLE_RPC_VERSION = actions.get("attach").rpc_version
 # The images API's agent methods (not container actions: no registry row).
 IMAGE_METHODS = ("image_pull", "image_delete")
 
@@ -42,9 +45,11 @@ class ComputeAPI:
         self.client = client
 
     def _send(self, action: str, context: RequestContext, host: str, /,
-              **kwargs: Any) -> Any:
+              version: str | None = None, **kwargs: Any) -> Any:
         """Cast or call the agent method of ``action`` on ``host``.
 
+        ``version`` overrides the row's RPC version, for an argument newer
+        than the method (an older agent still serves the method without it).
         Raises ServiceUnavailable (503) when the bus or the agent cannot be
         reached; a call re-raises what the agent raised.
         """
@@ -53,8 +58,8 @@ class ComputeAPI:
             raise ValueError("action %s is not served by the agent" % action)
         send = self.client.cast if row.rpc == "cast" else self.client.call
         try:
-            return send(context, host, row.agent_method, version=row.rpc_version,
-                        **kwargs)
+            return send(context, host, row.agent_method,
+                        version=version or row.rpc_version, **kwargs)
         except rpc.BUS_ERRORS as exc:
             # members read the 503 (and a create's status_reason): no host name
             LOG.warning("The compute service on host %s could not be reached for "
@@ -125,10 +130,34 @@ class ComputeAPI:
         return result
 
     def container_exec(self, context: RequestContext, host: str, uuid: str,
-                       command: list[str]) -> dict[str, Any]:
-        result: dict[str, Any] = self._send("execute", context, host, uuid=uuid,
-                                            command=command)
+                       command: list[str], run: bool = True,
+                       interactive: bool = False) -> dict[str, Any]:
+        """A plain exec is sent as before 1.3, so an older agent serves it;
+        creating an exec for a console (run=False) needs 1.3."""
+        if run and not interactive:
+            result: dict[str, Any] = self._send("execute", context, host, uuid=uuid,
+                                                command=command)
+        else:
+            result = self._send("execute", context, host, version=CONSOLE_RPC_VERSION,
+                                uuid=uuid, command=command, run=run,
+                                interactive=interactive)
         return result
+
+    def container_console(self, context: RequestContext, host: str, uuid: str,
+                          exec_id: str | None) -> dict[str, Any]:
+        """A one-time relay ticket on ``host``: {"host", "port", "ticket"}."""
+        result: dict[str, Any] = self._send("attach", context, host, uuid=uuid,
+                                            exec_id=exec_id)
+        return result
+
+    def container_resize(self, context: RequestContext, host: str, uuid: str,
+                         height: int, width: int) -> None:
+        self._send("resize", context, host, uuid=uuid, height=height, width=width)
+
+    def container_exec_resize(self, context: RequestContext, host: str, uuid: str,
+                              exec_id: str, height: int, width: int) -> None:
+        self._send("execute_resize", context, host, uuid=uuid, exec_id=exec_id,
+                   height=height, width=width)
 
     def container_top(self, context: RequestContext, host: str, uuid: str,
                       ps_args: str | None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import oslo_messaging as messaging
 from zun import network as network_drivers
 from zun.common import actions, exception, rpc
 from zun.common import context as zun_context
+from zun.compute import console as console_mod
 from zun.compute import images, resources
 from zun.compute import manager as manager_mod
 from zun.compute import sync as sync_mod
@@ -42,8 +43,13 @@ class ComputeService:
         # yet); while set, the host does not offer to create containers
         self.guard_error: str | None = None
         self.sync = sync_mod.StateSync(driver, self.host, network=network)
+        # the console proxy's way in (attach, exec -it); listens from start()
+        self.console = console_mod.ConsoleRelay(driver)
+        # why the relay is not listening (None: it is, or not started yet);
+        # while set, the host does not offer attach
+        self.console_error: str | None = None
         self.manager = manager_mod.Manager(driver, self.host, self.sync,
-                                           network=network)
+                                           network=network, console=self.console)
         self.sync.heal = self.manager.heal
         self.inventory = resources.InventoryReporter(driver, self.host)
         self._stop = threading.Event()
@@ -60,6 +66,7 @@ class ComputeService:
         """
         started = datetime.datetime.utcnow()
         self.install_guard()
+        self._start_console()
         if with_rpc_server:
             # Listen before announcing the host: a request sent as soon as
             # the scheduler sees the heartbeat must find the queue.
@@ -118,15 +125,33 @@ class ComputeService:
         self.guard_error = None
         return True
 
+    def _start_console(self) -> None:
+        """Listen for the console proxy. A relay that cannot listen (the
+        configured port taken) costs only consoles: logged, and the host
+        stops offering ``attach``; everything else runs."""
+        if "attach" not in self.driver.capabilities:
+            return
+        try:
+            self.console.start()
+        except OSError as exc:
+            LOG.error("Console relay of host %s cannot listen on %s port %s: %s. "
+                      "This host offers no console (attach, exec -it).", self.host,
+                      CONF.compute.console_host, CONF.compute.console_port, exc)
+            self.console_error = str(exc) or type(exc).__name__
+            return
+        self.console_error = None
+
     def capabilities(self) -> list[str]:
         """What this host offers: its runtime driver's and, for a runtime that
         creates containers, its network driver's; minus create while
-        unguarded."""
+        unguarded and attach while the console relay cannot listen."""
         caps = set(self.driver.capabilities)
         if "create" in caps:
             caps |= self.network.capabilities
         if self.guard_error is not None:
             caps.discard("create")
+        if self.console_error is not None:
+            caps.discard("attach")
         return sorted(caps)
 
     def stop(self) -> None:
@@ -134,6 +159,7 @@ class ComputeService:
         if self._rpc_server is not None:
             self._rpc_server.stop()
             self._rpc_server.wait()
+        self.console.stop()
         for thread in self._threads:
             thread.join(timeout=5)
 

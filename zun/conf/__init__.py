@@ -5,7 +5,18 @@ so zun uses that object everywhere rather than a private ConfigOpts.
 """
 from oslo_config import cfg
 
-from zun.conf import api, compute, database, default, docker, network, quota, registry, scheduler
+from zun.conf import (
+    api,
+    compute,
+    database,
+    default,
+    docker,
+    network,
+    quota,
+    registry,
+    scheduler,
+    websocket_proxy,
+)
 
 CONF = cfg.CONF
 
@@ -18,3 +29,4 @@ database.register_opts(CONF)
 scheduler.register_opts(CONF)
 quota.register_opts(CONF)
 registry.register_opts(CONF)
+websocket_proxy.register_opts(CONF)

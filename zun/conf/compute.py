@@ -43,6 +43,15 @@ opts = [
     cfg.BoolOpt("remove_orphans", default=True,
                 help="Remove orphaned runtime containers after orphan_grace "
                      "(otherwise they are only reported)."),
+    cfg.StrOpt("console_host", default="127.0.0.1",
+               help="Address this agent's console relay listens on and tells the "
+                    "console proxy to connect to (attach, exec -it): an address of "
+                    "the management network, never one tenants reach."),
+    cfg.PortOpt("console_port", default=0,
+                help="Port of the console relay; 0 picks a free one at start."),
+    cfg.IntOpt("console_ticket_ttl", default=10, min=1, max=300,
+               help="Seconds the console proxy has to connect with the one-time "
+                    "ticket the agent handed it."),
 ]
 
 

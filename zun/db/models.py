@@ -301,3 +301,31 @@ class Registry(_Timestamps, Base):
     password: Mapped[str | None] = mapped_column(sa.Text)
     project_id: Mapped[str | None] = mapped_column(sa.String(255))
     user_id: Mapped[str | None] = mapped_column(sa.String(255))
+
+
+class ConsoleToken(Base):
+    """A single-use console token (attach or exec -it) of one container.
+
+    ``token_hash`` is the SHA-256 of the token (zun/common/console_token.py);
+    ``used_at`` is set by the one connection that consumes it. Rows are
+    purged once expired, so the table holds at most a few minutes of tokens.
+    """
+
+    __tablename__ = "console_token"
+    __table_args__ = (
+        sa.UniqueConstraint("token_hash", name="uniq_console_token0token_hash"),
+        sa.Index("console_token_project_created_idx", "project_id", "created_at"),
+        sa.Index("console_token_expires_idx", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    container_uuid: Mapped[str] = mapped_column(sa.String(36), nullable=False)
+    project_id: Mapped[str | None] = mapped_column(sa.String(255))
+    user_id: Mapped[str | None] = mapped_column(sa.String(255))
+    kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    exec_id: Mapped[str | None] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, nullable=False,
+                                                          default=utcnow)
+    expires_at: Mapped[datetime.datetime] = mapped_column(DateTime, nullable=False)
+    used_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)

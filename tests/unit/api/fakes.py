@@ -9,7 +9,32 @@ from __future__ import annotations
 from typing import Any
 
 from zun.common import actions, exception, states
+from zun.compute import console_api
 from zun.db import api as db_api
+
+
+class _FakeConsoleRPC:
+    """The agent's console calls, recorded on the fake compute API."""
+
+    def __init__(self, compute: "FakeComputeAPI") -> None:
+        self.compute = compute
+
+    def container_exec(self, context, host, uuid, command, run=True, interactive=False):
+        self.compute._record("rpc_container_exec", uuid, command, run=run,
+                             interactive=interactive)
+        if run:
+            return dict(self.compute.exec_result, exec_id=None, proxy_url=None)
+        return {"output": None, "exit_code": None, "exec_id": "exec-1", "proxy_url": None}
+
+    def container_resize(self, context, host, uuid, height, width):
+        self.compute._record("rpc_container_resize", uuid, height, width)
+
+    def container_exec_resize(self, context, host, uuid, exec_id, height, width):
+        self.compute._record("rpc_container_exec_resize", uuid, exec_id, height, width)
+
+    def container_console(self, context, host, uuid, exec_id):
+        self.compute._record("rpc_container_console", uuid, exec_id)
+        return {"host": "127.0.0.1", "port": 1, "ticket": "t"}
 
 
 class FakeComputeAPI:
@@ -20,6 +45,10 @@ class FakeComputeAPI:
         self.top_result = {"Titles": ["PID", "CMD"], "Processes": [["1", "sh"]]}
         self.stats_result = {"CONTAINER": "x", "CPU %": 0.5}
         self.raise_on: dict[str, Exception] = {}
+        # the real console API (tokens in the test DB) over a fake agent
+        self.consoles = console_api.ConsoleAPI(
+            _FakeConsoleRPC(self),  # type: ignore[arg-type]
+            lambda context, container, action: container.host)
 
     def _record(self, name: str, *args: Any, **kwargs: Any) -> None:
         self.calls.append((name, args, kwargs))

@@ -41,8 +41,9 @@ CALLERS = {
 }
 
 # GETs that need a member: get_archive reads any file of the container
-# (what exec could read), not just what it shows a reader (docs/images.rst)
-MEMBER_GETS = {"get_archive"}
+# (what exec could read), not just what it shows a reader (docs/images.rst);
+# attach hands out a console that types into the container
+MEMBER_GETS = {"get_archive", "attach"}
 READ_RULES = ["container:get_all", "container:get_one", "container:actions",
               "quota:get", "quota:get_default"] + \
     sorted(a.policy for a in actions.ACTIONS.values()

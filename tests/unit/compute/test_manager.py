@@ -119,6 +119,46 @@ def test_exec_and_reads(db, ctx, manager):
     assert manager.container_top(ctx, row.uuid, None)["Titles"] == ["PID"]
 
 
+def test_exec_without_run_only_creates_it(db, ctx, manager, driver):
+    row = _running(ctx, manager)
+    created = []
+    driver.exec_create = lambda cid, command, interactive: (
+        created.append((cid, command, interactive)) or "exec-1")
+    assert manager.container_exec(ctx, row.uuid, ["sh"], run=False, interactive=True) == {
+        "output": None, "exit_code": None, "exec_id": "exec-1", "proxy_url": None}
+    assert created == [(row.container_id, ["sh"], True)]
+    # run=True ignores interactive, as upstream does
+    assert manager.container_exec(ctx, row.uuid, ["id"], interactive=True)["output"] == "id"
+
+
+def test_console_offers_a_relay_ticket_for_the_runtime_container(db, ctx, driver,
+                                                                 network):
+    from zun.compute import console as console_mod
+    relay = console_mod.ConsoleRelay(driver, host="127.0.0.1", port=0)
+    manager = manager_mod.Manager(driver, HOST, sync_mod.StateSync(driver, HOST),
+                                  network=network, console=relay)
+    row = _running(ctx, manager)
+    with pytest.raises(exception.ServiceUnavailable):  # not listening yet
+        manager.container_console(ctx, row.uuid)
+    relay.start()
+    try:
+        offer = manager.container_console(ctx, row.uuid, "exec-1")
+        assert offer["port"] == relay.port and offer["host"] == "127.0.0.1"
+        assert relay._claim(offer["ticket"]).container_id == row.container_id
+    finally:
+        relay.stop()
+
+
+def test_resizes_reach_the_runtime_container(db, ctx, manager, driver):
+    row = _running(ctx, manager)
+    driver.resize = lambda *args: driver.calls.append(("resize",) + args)
+    driver.exec_resize = lambda *args: driver.calls.append(("exec_resize",) + args)
+    manager.container_resize(ctx, row.uuid, 24, 80)
+    manager.container_exec_resize(ctx, row.uuid, "exec-1", 30, 100)
+    assert driver.calls[-2:] == [("resize", row.container_id, 24, 80),
+                                 ("exec_resize", row.container_id, "exec-1", 30, 100)]
+
+
 def test_rebuild_replaces_the_runtime_container_and_keeps_it_running(
         db, ctx, admin, manager, driver):
     row = _running(ctx, manager)

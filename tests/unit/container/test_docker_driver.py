@@ -118,7 +118,7 @@ def test_identity():
     assert driver.capabilities == frozenset({
         "create", "start", "stop", "reboot", "pause", "unpause", "kill", "delete",
         "logs", "exec", "top", "stats", "update", "events", "image", "archive",
-        "commit"})
+        "commit", "attach"})
     assert driver.capabilities <= base.ALL_CAPABILITIES
 
 

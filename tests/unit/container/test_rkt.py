@@ -24,9 +24,19 @@ REFUSED = [
     ("stats", lambda d: d.stats("c")),
     ("events", lambda d: d.events(threading.Event())),
 ]
+# consoles: not abstract (inherited refusals), so listed apart
+CONSOLE_REFUSED = [
+    ("attach", lambda d: d.console("c")),
+    ("attach", lambda d: d.console("c", "e1")),
+    ("attach", lambda d: d.resize("c", 24, 80)),
+    ("attach", lambda d: d.exec_resize("c", "e1", 24, 80)),
+    ("attach", lambda d: d.exec_create("c", ["sh"], True)),
+    ("exec", lambda d: d.exec_create("c", ["sh"], False)),
+]
 
 
-@pytest.mark.parametrize("operation,call", REFUSED, ids=[op for op, _ in REFUSED])
+@pytest.mark.parametrize("operation,call", REFUSED + CONSOLE_REFUSED,
+                         ids=[op for op, _ in REFUSED + CONSOLE_REFUSED])
 def test_operation_is_refused_with_a_clear_400(operation, call):
     with pytest.raises(exception.UnsupportedOperation) as info:
         call(rkt.RktDriver())

@@ -241,20 +241,53 @@ class ContainersController(rest.RestController):
 
     @pecan.expose("json")
     def execute(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:
+        """Run a command (``output``, ``exit_code``) or, with ``run=false``,
+        create it for a console (``exec_id``, ``proxy_url``: zun exec -it)."""
         ctx = utils.context()
-        if utils.query_bool("interactive"):
-            raise exception.Invalid(reason="interactive exec is not supported")
-        if not utils.query_bool("run", True):
-            raise exception.Invalid(reason="exec without run is not supported")
+        body = utils.json_body(required=False)
+        interactive = utils.query_bool("interactive", _body_bool(body, "interactive", False))
+        run = utils.query_bool("run", _body_bool(body, "run", True))
         command = utils.query_value("command")
         if command is None:
-            command = utils.json_body(required=False).get("command")
+            command = body.get("command")
         words = _command_words(command)
         container = _load(container_ident, "execute")
-        result = dict(utils.compute_api().container_exec(ctx, container, words))
+        compute = utils.compute_api()
+        if run and not interactive:
+            result = dict(compute.container_exec(ctx, container, words))
+        else:
+            result = compute.consoles.execute(ctx, container, words, run, interactive)
         result.setdefault("exec_id", None)
         result.setdefault("proxy_url", None)
         return result
+
+    # --- consoles (docs/interactive.rst) ----------------------------------------
+    @pecan.expose("json")
+    def attach(self, container_ident: str, **kwargs: Any) -> str:
+        """The console's websocket URL (a JSON string, as upstream)."""
+        ctx = utils.context()
+        container = _load(container_ident, "attach")
+        return utils.compute_api().consoles.attach(ctx, container)
+
+    @pecan.expose("json")
+    def resize(self, container_ident: str, **kwargs: Any) -> None:
+        """``?h=<rows>&w=<columns>``: the container's tty size."""
+        ctx = utils.context()
+        height, width = _tty_size()
+        container = _load(container_ident, "resize")
+        utils.compute_api().consoles.resize(ctx, container, height, width)
+
+    @pecan.expose("json")
+    def execute_resize(self, container_ident: str, **kwargs: Any) -> None:
+        """``?exec_id=<id>&h=<rows>&w=<columns>``: an exec's tty size."""
+        ctx = utils.context()
+        exec_id = utils.query_value("exec_id")
+        if not exec_id or len(exec_id) > 255:
+            raise validation.invalid_field("exec_id", exec_id,
+                                           "It is required: the exec_id execute answered.")
+        height, width = _tty_size()
+        container = _load(container_ident, "execute_resize")
+        utils.compute_api().consoles.exec_resize(ctx, container, exec_id, height, width)
 
     @pecan.expose("json")
     def top(self, container_ident: str, **kwargs: Any) -> dict[str, Any]:
@@ -435,6 +468,28 @@ def _network_param() -> str:
     if not isinstance(network, str) or len(network) > 255:
         raise validation.invalid_field("network", network, "It is not a network name.")
     return network
+
+
+def _tty_size() -> tuple[int, int]:
+    """(rows, columns) from ``h`` and ``w``, both required, 1..MAX_TTY_SIDE."""
+    most = schemas.MAX_TTY_SIDE
+    sizes = []
+    for name in ("h", "w"):
+        value = utils.query_int(name, minimum=1)
+        if value is None:
+            raise validation.invalid_field(name, reason="It is required: the tty's "
+                                           "%s." % ("rows" if name == "h" else "columns"))
+        if value > most:
+            raise validation.invalid_field(name, value, "It must be at most %d." % most)
+        sizes.append(value)
+    return sizes[0], sizes[1]
+
+
+def _body_bool(body: dict[str, Any], name: str, default: bool) -> bool:
+    value = body.get(name, default)
+    if not isinstance(value, bool):
+        raise validation.invalid_field(name, value, "It must be true or false.")
+    return value
 
 
 def _command_words(command: Any) -> list[str]:

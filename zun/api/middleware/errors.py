@@ -14,10 +14,8 @@ reason phrase (``not_found``, ``method_not_allowed``, ``unauthorized``).
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
-from http import HTTPStatus
 from typing import Any, Callable, Iterable
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -25,7 +23,7 @@ import webob.exc
 from oslo_middleware import request_id as request_id_mw
 
 from zun.api import versions
-from zun.common import exception
+from zun.common import error_body, exception
 
 LOG = logging.getLogger(__name__)
 
@@ -36,11 +34,7 @@ _JSON = "application/json"
 DETAIL_ENVIRON_KEY = "zun.error_detail"
 
 
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
+_reason = error_body.reason
 
 
 def status_error_code(status: int) -> str:
@@ -142,14 +136,8 @@ class ErrorBodyMiddleware:
     @staticmethod
     def _respond(environ: WSGIEnvironment, start_response: StartResponse, status: int,
                  code: str, message: str, headers: list[tuple[str, str]]) -> list[bytes]:
-        body = json.dumps({"errors": [{
-            "request_id": environ.get(request_id_mw.ENV_REQUEST_ID, ""),
-            "code": "container.%s" % code,
-            "status": status,
-            "title": message,
-            "detail": message,
-            "links": [],
-        }]}).encode("utf-8")
+        body = error_body.encode(status, code, message,
+                                 environ.get(request_id_mw.ENV_REQUEST_ID, ""))
         headers = list(headers) + [("Content-Type", _JSON),
                                    ("Content-Length", str(len(body)))]
         start_response("%d %s" % (status, _reason(status)), headers)

@@ -20,6 +20,9 @@ from zun.common import exception
 from zun.conf import CONF
 
 NAME_PATTERN = "^[a-zA-Z0-9][a-zA-Z0-9_.-]+$"
+# The largest tty a resize may ask for, each way (rows, columns): far beyond
+# any screen, small enough that no terminal program allocates absurdly for it.
+MAX_TTY_SIDE = 10000
 _NAME = {"type": "string", "pattern": NAME_PATTERN, "minLength": 2, "maxLength": 255}
 # Bounds: a string stored in its own column fits that column (String(255)
 # on every backend); lists and maps kept in JSON columns are bounded so one

@@ -205,6 +205,57 @@ class ImageFacts:
     tags: list[str] = dataclasses.field(default_factory=list)  # every name it has
 
 
+class ConsoleStream(abc.ABC):
+    """A live byte stream to a tty: a container's own (attach) or an exec's.
+
+    What :meth:`ContainerDriver.console` returns and the compute agent's
+    console relay pumps to and from the user's websocket. Bytes only: the
+    stream never decodes text. A stream without a tty carries stdout and
+    stderr; the driver has already taken the runtime's framing off, so
+    :meth:`read` gives the program's own bytes.
+
+    Concurrency: one thread may read while another writes; :meth:`close`
+    may come from any thread at any time and wakes a blocked :meth:`read`
+    (which then answers ``b""``). Two concurrent readers (or writers) are
+    not supported: their bytes would interleave arbitrarily.
+    """
+
+    @abc.abstractmethod
+    def read(self, size: int) -> bytes:
+        """At most ``size`` bytes, blocking until some arrive; ``b""`` once
+        the other side ended (the program exited, the runtime hung up) or
+        the stream was closed. Never raises for an ended stream."""
+
+    @abc.abstractmethod
+    def write(self, data: bytes) -> None:
+        """Send all of ``data`` to the program's stdin (blocks until sent).
+
+        Raises ConsoleClosed (409) once the stream ended or was closed;
+        nothing else (a runtime failure mid-write is an ended stream)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Hang up. Idempotent and never raises (a failure is logged).
+
+        An attach stream leaves the container running. An exec's stream also
+        ends the exec's process (its tty's hangup signal first, then a kill
+        if it still runs), so no shell outlives its session. May block for
+        a few seconds while it waits for that process to end.
+        """
+
+    @abc.abstractmethod
+    def fileno(self) -> int:
+        """A descriptor for ``select()``: readable when :meth:`read` has
+        something to answer (or the stream ended), unless :meth:`pending`
+        says bytes are already held."""
+
+    def pending(self) -> bool:
+        """True while the stream holds bytes read from the runtime but not
+        yet returned by :meth:`read` (``fileno()`` may then stay quiet): a
+        ``select()`` loop reads without waiting while it is True."""
+        return False
+
+
 class ContainerDriver(abc.ABC):
     """Interface of a container runtime driver; see the module docstring.
 
@@ -516,6 +567,64 @@ class ContainerDriver(abc.ABC):
         the path is read-only or the container's state forbids it.
         """
         raise exception.UnsupportedOperation(driver=self.name, operation="archive")
+
+    # --- consoles: attach and interactive exec (capability "attach") -------------
+    # Not abstract: a driver without a runtime inherits the refusals.
+    def exec_create(self, container_id: str, command: list[str],
+                    interactive: bool) -> str:
+        """Create (not start) an exec of ``command`` in the container; return
+        its id, to hand to :meth:`console` (and :meth:`exec_resize`).
+
+        Capability ``attach`` when ``interactive`` (stdin kept open and a
+        tty), ``exec`` otherwise (no stdin, no tty: stdout and stderr come
+        through :meth:`console` demultiplexed). Not idempotent: each call
+        makes a new exec; one never started costs nothing and the runtime
+        forgets it with its container. A container that is not running
+        raises RuntimeOperationFailed (409). Concurrent creates are safe.
+        """
+        raise exception.UnsupportedOperation(
+            driver=self.name, operation="attach" if interactive else "exec")
+
+    def console(self, container_id: str, exec_id: str | None = None) -> ConsoleStream:
+        """A :class:`ConsoleStream` to the container's console or an exec's.
+
+        Capability ``attach``. Without ``exec_id``: the container's own
+        stdin, stdout and stderr from now on (no earlier output); closing
+        the stream leaves the container running. With ``exec_id`` (from
+        :meth:`exec_create`): starts that exec and streams it; closing the
+        stream ends the exec's process.
+
+        Raises RuntimeOperationFailed (409) when the container is not
+        running or the exec was already started (each exec is consumed by
+        one console; not idempotent), ExecNotFound (404) when ``exec_id``
+        is unknown or belongs to another container, RuntimeContainerNotFound
+        when the container is gone. Consoles of one container may be open
+        concurrently (several attaches share its stdin, as the runtime does).
+        """
+        raise exception.UnsupportedOperation(driver=self.name, operation="attach")
+
+    def resize(self, container_id: str, height: int, width: int) -> None:
+        """Set the container's tty to ``height`` rows and ``width`` columns.
+
+        Capability ``attach``. Idempotent (the same size again changes
+        nothing); a container without a tty accepts it and nothing changes.
+        A container that is not running raises RuntimeOperationFailed (409);
+        a size the runtime rejects, Invalid (400). Safe alongside an open
+        console of the container.
+        """
+        raise exception.UnsupportedOperation(driver=self.name, operation="attach")
+
+    def exec_resize(self, container_id: str, exec_id: str, height: int,
+                    width: int) -> None:
+        """Set an interactive exec's tty to ``height`` x ``width``.
+
+        Capability ``attach``. Idempotent like :meth:`resize`. Raises
+        ExecNotFound (404) when ``exec_id`` is unknown or not this
+        container's, RuntimeOperationFailed (409) when the exec has no tty
+        or is not running (not yet started, or ended). Safe alongside its
+        open console.
+        """
+        raise exception.UnsupportedOperation(driver=self.name, operation="attach")
 
     # --- host inventory (optional) -------------------------------------------
     def host_info(self) -> dict[str, Any]:

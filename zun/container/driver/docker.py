@@ -26,6 +26,7 @@ from zun.conf import CONF
 from zun.container.driver import (
     base,
     docker_archive,
+    docker_console,
     docker_errors,
     docker_facts,
     docker_images,
@@ -61,7 +62,7 @@ class DockerDriver(base.ContainerDriver):
     capabilities = frozenset({
         "create", "start", "stop", "reboot", "pause", "unpause", "kill",
         "delete", "logs", "exec", "top", "stats", "update", "events",
-        "image", "archive", "commit",
+        "image", "archive", "commit", "attach",
     })
 
     def __init__(self, api_url: str | None = None, timeout: int | None = None) -> None:
@@ -181,6 +182,27 @@ class DockerDriver(base.ContainerDriver):
 
     def put_archive(self, container_id: str, path: str, data: bytes) -> None:
         docker_archive.put(self._api, self._errors, container_id, path, data)
+
+    # consoles (attach, exec -it): see docker_console
+    def exec_create(self, container_id: str, command: list[str],
+                    interactive: bool) -> str:
+        return docker_console.create_exec(self._api, self._errors, container_id,
+                                          command, interactive)
+
+    def console(self, container_id: str, exec_id: str | None = None) -> base.ConsoleStream:
+        if exec_id is None:
+            return docker_console.attach(self._api, self._errors, container_id)
+        return docker_console.start_exec(
+            self._api, self._errors, container_id, exec_id,
+            lambda sig: self._kill_exec(container_id, exec_id, sig))
+
+    def resize(self, container_id: str, height: int, width: int) -> None:
+        docker_console.resize(self._api, self._errors, container_id, height, width)
+
+    def exec_resize(self, container_id: str, exec_id: str, height: int,
+                    width: int) -> None:
+        docker_console.exec_resize(self._api, self._errors, container_id, exec_id,
+                                   height, width)
 
     # --- lifecycle ----------------------------------------------------------
     def create(self, spec: base.ContainerSpec) -> base.RuntimeFacts:
@@ -450,15 +472,17 @@ class DockerDriver(base.ContainerDriver):
             result.kept, result.over = bytearray(capped.kept), capped.over
         return result, marker
 
-    def _kill_exec(self, container_id: str, exec_id: str) -> bool:
-        """SIGKILL an exec's process; True when the signal was delivered.
+    def _kill_exec(self, container_id: str, exec_id: str,
+                   sig: int = signal.SIGKILL) -> bool:
+        """Send ``sig`` (SIGKILL unless said) to an exec's process; True when
+        the signal was delivered.
 
         The engine cannot kill an exec, so the agent signals its host pid
         (``exec_inspect``'s Pid) itself. That needs the agent on the engine's
         host, seeing its pids: before signalling, the pid's cgroup must name
         the container, so a recycled pid or a remote engine's pid is never
         signalled. An agent not allowed to signal it (not root) asks the
-        container instead: ``kill -9 <pid in the container>`` as root by
+        container instead: ``kill -<sig> <pid in the container>`` as root by
         another exec (needs a ``kill`` in the image).
         """
         try:
@@ -472,7 +496,7 @@ class DockerDriver(base.ContainerDriver):
                         "it cannot be killed", exec_id, container_id, pid)
             return False
         try:
-            os.kill(pid, signal.SIGKILL)
+            os.kill(pid, sig)
             return True
         except ProcessLookupError:
             return True  # ended meanwhile
@@ -483,8 +507,8 @@ class DockerDriver(base.ContainerDriver):
             return False
         try:
             with self._errors(container_id):
-                killer = self._api.exec_create(container_id, ["kill", "-9", str(inner)],
-                                               user="0")["Id"]
+                killer = self._api.exec_create(
+                    container_id, ["kill", f"-{int(sig)}", str(inner)], user="0")["Id"]
                 self._api.exec_start(killer)
         except exception.ZunException:
             LOG.warning("Cannot kill exec %s of container %s", exec_id, container_id,

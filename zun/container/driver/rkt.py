@@ -87,6 +87,9 @@ class RktDriver(base.ContainerDriver):
         # follows events of a driver without the capability.
         self._unsupported("events")
 
+    # images, cp, commit and the consoles (exec_create, console, resize,
+    # exec_resize) are refused by the base class's defaults, naming "rkt".
+
     def ping(self) -> bool:
         # There is no rkt runtime to answer. Saying True would claim a
         # working runtime; the service heartbeat does not depend on it.

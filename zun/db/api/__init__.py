@@ -9,7 +9,7 @@ loaded; they never lazy-load. Every status/task_state write on a container is
 a compare-and-set through :func:`container_update` with ``expected``.
 
 One module per table group (containers, claims, actions, services,
-compute_nodes, quotas, images, registries); this package re-exports their
+compute_nodes, quotas, images, registries, console_tokens); this package re-exports their
 public functions, so
 callers keep writing ``from zun.db import api as db_api``.
 """
@@ -31,6 +31,7 @@ from zun.db.api.compute_nodes import (
     compute_node_list,
     compute_node_upsert,
 )
+from zun.db.api.console_tokens import console_token_consume, console_token_create
 from zun.db.api.containers import (
     container_claim,
     container_create,
@@ -134,4 +135,6 @@ __all__ = [
     "registry_update",
     "registry_destroy",
     "registry_rekey",
+    "console_token_create",
+    "console_token_consume",
 ]
