@@ -42,6 +42,7 @@ run: venv
 	@echo "Try, in another shell:"
 	@echo "  $(BIN)/openstack --os-auth-type none --os-endpoint http://127.0.0.1:9517/v1 appcontainer run --name hello busybox:local sh -c 'echo hello from zun; sleep 3600'"
 	@echo "  $(BIN)/openstack --os-auth-type none --os-endpoint http://127.0.0.1:9517/v1 appcontainer list"
+	@echo "  $(BIN)/openstack --os-auth-type none --os-endpoint http://127.0.0.1:9517/v1 appcontainer run --interactive --name shell busybox:local sh   (~. detaches)"
 	@echo
 	exec $(BIN)/zun-all --config-file etc/zun/zun-local.conf --config-file $(STATE)/paths.conf
 

@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 import zun  # noqa: E402,F401  (selects oslo.service's threading backend)
 from benchmarks import (  # noqa: E402
     archive,
+    console,
     convergence,
     images,
     lifecycle,
@@ -58,6 +59,7 @@ class Plan:
         self.reconcile_rows = 100 if quick else 1000
         self.reconcile_reps = 2 if quick else 5
         self.archive = 3 if quick else 20
+        self.console = 3 if quick else 20
         self.images = 3 if quick else 20
 
 
@@ -129,6 +131,9 @@ def run(plan: Plan, docker_url: str, transport_url: str, started: float) -> dict
         for label, zun_ in zuns.items():
             _step("cp (put/get_archive), %s" % label, started)
             figures += archive.measure(zun_, raw, label, plan.archive)
+        for label, zun_ in zuns.items():
+            _step("consoles (attach, exec -it), %s" % label, started)
+            figures += console.measure(zun_, raw, label, plan.console)
         _rss(deployments, "after_runs", rss)
         _step("image pull from the local registry (its own zun-all)", started)
         figures += images.section(raw, _tool("start-registry.sh"), plan.images,

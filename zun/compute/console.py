@@ -263,6 +263,10 @@ class ConsoleRelay:
                 LOG.warning("Console relay: too many connections; refused %s", peer)
                 conn.close()
                 continue
+            # keystrokes and their echoes are tiny writes: Nagle would hold the
+            # second of two behind the proxy's delayed ACK (about 40 ms)
+            with contextlib.suppress(OSError):
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             thread = threading.Thread(target=self._serve, args=(conn, peer),
                                       name="zun-console-%s:%s" % peer[:2], daemon=True)
             try:

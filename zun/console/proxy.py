@@ -390,6 +390,8 @@ class ConsoleProxy:
         host, port = where["host"], int(where["port"])
         try:
             relay = socket.create_connection((host, port), timeout=RELAY_TIMEOUT)
+            # tiny interactive writes: no Nagle delay (see the agent's relay)
+            relay.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError as exc:
             LOG.warning("Console relay %s:%s cannot be reached: %s", host, port, exc)
             raise exception.ServiceUnavailable(
