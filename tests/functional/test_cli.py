@@ -49,12 +49,23 @@ def http(deployment):
                              roles="admin")
 
 
+def zun_argv(stub: TokenStub, url: str) -> list[str]:
+    """The `zun` command line up to its subcommand (also run in a pty)."""
+    return [str(harness.BIN / "zun"), "--os-auth-url", stub.auth_url,
+            "--os-username", "demo", "--os-password", "secret",
+            "--os-project-name", "demo", "--os-user-domain-name", "Default",
+            "--os-project-domain-name", "Default", "--bypass-url", url + "/v1"]
+
+
+def osc_argv(url: str) -> list[str]:
+    """The `openstack` command line up to its subcommand."""
+    return [str(harness.BIN / "openstack"), "--os-auth-type", "none",
+            "--os-endpoint", url + "/v1"]
+
+
 def zun_cli(stub: TokenStub, url: str, *args: str, check: bool = True,
             debug: bool = False) -> subprocess.CompletedProcess:
-    cmd = [str(harness.BIN / "zun"), "--os-auth-url", stub.auth_url,
-           "--os-username", "demo", "--os-password", "secret",
-           "--os-project-name", "demo", "--os-user-domain-name", "Default",
-           "--os-project-domain-name", "Default", "--bypass-url", url + "/v1"]
+    cmd = zun_argv(stub, url)
     if debug:
         cmd.append("--debug")
     proc = subprocess.run(cmd + list(args), capture_output=True, text=True,
@@ -66,9 +77,7 @@ def zun_cli(stub: TokenStub, url: str, *args: str, check: bool = True,
 
 
 def osc(url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    cmd = [str(harness.BIN / "openstack"), "--os-auth-type", "none",
-           "--os-endpoint", url + "/v1"]
-    proc = subprocess.run(cmd + list(args), capture_output=True, text=True,
+    proc = subprocess.run(osc_argv(url) + list(args), capture_output=True, text=True,
                           env=_env(), timeout=120)
     if check:
         assert proc.returncode == 0, "openstack %s failed:\n%s\n%s" % (

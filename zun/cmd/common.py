@@ -14,7 +14,9 @@ from zun.conf import CONF, registry
 _QUIET_LOGGERS = ["amqp=WARN", "amqplib=WARN", "kombu=WARN", "oslo.messaging=INFO",
                   "oslo_messaging=INFO", "urllib3.connectionpool=WARN",
                   "docker.utils.config=WARN", "stevedore=WARN", "oslo_policy=WARN",
-                  "keystonemiddleware=INFO", "routes.middleware=WARN"]
+                  "keystonemiddleware=INFO", "routes.middleware=WARN",
+                  # frame-by-frame traces, and a traceback per health probe
+                  "websockets=INFO"]
 
 
 def prepare(argv: list[str] | None = None) -> None:

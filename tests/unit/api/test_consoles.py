@@ -7,8 +7,9 @@ from urllib import parse
 
 import pytest
 
-from tests.unit.api.conftest import ALICE, BOB, make_container
+from tests.unit.api.conftest import ALICE, BOB, make_container, v
 from zun.common import console_token, exception
+from zun.common.context import RequestContext
 from zun.conf import CONF
 from zun.db import api as db_api
 
@@ -121,3 +122,13 @@ def test_resize_refuses_bad_sizes(app, compute, tty, query, field):
 def test_execute_resize_needs_an_exec_id(app, compute, tty):
     app.post("/v1/containers/c1/execute_resize?w=80&h=24", headers=ALICE, status=400)
     assert "rpc_container_exec_resize" not in compute.names()
+
+
+def test_interactive_implies_a_tty_before_1_36_only(app):
+    body = {"image": "busybox", "interactive": True}
+    old = app.post_json("/v1/containers", body, headers=v("1.35")).json
+    assert old["interactive"] is True
+    alice = RequestContext(user_id="alice", project_id="proj-a")
+    assert db_api.container_get_by_uuid(alice, old["uuid"]).tty is True
+    new = app.post_json("/v1/containers", body, headers=v("1.36")).json
+    assert new["tty"] is False   # from 1.36 the client says (zunclient: tty=interactive)

@@ -218,6 +218,10 @@ def parse_create(body: dict[str, Any], version: versions.Version) -> dict[str, A
     if "restart_policy" in body:
         values["restart_policy"] = _restart_policy(body["restart_policy"])
     values.setdefault("image_driver", "docker")
+    if version < versions.CREATE_FIELD_MIN_VERSION["tty"] and body.get("interactive"):
+        # before 'tty' existed, 'interactive' meant both (`-it`): a console
+        # attach can then type into a terminal, as those clients expect
+        values["tty"] = True
     if "healthcheck" in body:
         values["healthcheck"] = _healthcheck(body["healthcheck"])
     if body.get("exposed_ports"):
