@@ -19,11 +19,11 @@ from typing import Any, Iterator
 
 import oslo_messaging as messaging
 
-from zun.common import actions, archive, exception, image_ref, states
+from zun.common import actions, exception, image_ref, states
 from zun.common import context as zun_context
 from zun.common.context import RequestContext
 from zun.compute import console as console_mod
-from zun.compute import images, mounts, registries, resume
+from zun.compute import images, mounts, registries, resume, runtime_calls
 from zun.compute import sync as sync_mod
 from zun.container.driver import base as driver_base
 from zun.db import api as db_api
@@ -65,7 +65,7 @@ def _exposed_ports(ports: dict[str, Any] | None) -> list[tuple[int, str]]:
     return sorted(pairs)
 
 
-class Manager:
+class Manager(runtime_calls.RuntimeCalls):
     """Endpoint of the ``zun-compute`` topic on one host."""
 
     # The RPC API this agent serves; its history is actions.RPC_HISTORY.
@@ -76,7 +76,6 @@ class Manager:
                  network: network_base.NetworkDriver,
                  console: console_mod.ConsoleRelay | None = None) -> None:
         self.driver = driver
-        # hands the console proxy its one-time tickets (attach, exec -it)
         self.console = console
         self.host = host
         self.sync = sync
@@ -445,66 +444,6 @@ class Manager:
                 raise
             self._finish(context, uuid, task, facts)
 
-    def _running_id(self, context: RequestContext, uuid: str) -> str:
-        row = self._load(context.elevated(), uuid)
-        if not row.container_id:
-            raise exception.RuntimeContainerNotFound(container_id=uuid)
-        return row.container_id
-
-    def container_logs(self, context: RequestContext, uuid: str, **kwargs: Any) -> str:
-        context.update_store()
-        return self.driver.logs(self._running_id(context, uuid), **kwargs)
-
-    def container_exec(self, context: RequestContext, uuid: str, command: list[str],
-                       run: bool = True, interactive: bool = False) -> dict[str, Any]:
-        """Run ``command`` and answer its output; or, with run=False (RPC
-        1.3), only create the exec: the proxy starts it through the console
-        relay. ``interactive`` matters only then (upstream ignores it too)."""
-        context.update_store()
-        container_id = self._running_id(context, uuid)
-        if not run:
-            exec_id = self.driver.exec_create(container_id, command, interactive)
-            return {"output": None, "exit_code": None, "exec_id": exec_id,
-                    "proxy_url": None}
-        output, exit_code = self.driver.execute(container_id, command)
-        return {"output": output, "exit_code": exit_code,
-                "exec_id": None, "proxy_url": None}
-
-    # --- consoles (RPC 1.3; zun/compute/console.py does the work) ----------------
-    def container_console(self, context: RequestContext, uuid: str,
-                          exec_id: str | None = None) -> dict[str, Any]:
-        """A one-time ticket for the console proxy: {"host", "port", "ticket"}."""
-        context.update_store()
-        container_id = self._running_id(context, uuid)
-        if self.console is None:
-            raise exception.ServiceUnavailable(
-                reason="The console relay of the container's host is not running.")
-        return self.console.offer(container_id, exec_id)
-
-    def container_resize(self, context: RequestContext, uuid: str, height: int,
-                         width: int) -> None:
-        context.update_store()
-        self.driver.resize(self._running_id(context, uuid), height, width)
-
-    def container_exec_resize(self, context: RequestContext, uuid: str, exec_id: str,
-                              height: int, width: int) -> None:
-        context.update_store()
-        self.driver.exec_resize(self._running_id(context, uuid), exec_id, height, width)
-
-    def container_top(self, context: RequestContext, uuid: str,
-                      ps_args: str | None) -> dict[str, Any]:
-        context.update_store()
-        return self.driver.top(self._running_id(context, uuid), ps_args)
-
-    def container_stats(self, context: RequestContext, uuid: str) -> dict[str, Any]:
-        context.update_store()
-        row = self._load(context.elevated(), uuid)
-        if not row.container_id:
-            raise exception.RuntimeContainerNotFound(container_id=uuid)
-        stats = self.driver.stats(row.container_id)
-        stats["CONTAINER"] = row.name or row.uuid  # the user's name, not zun-<uuid>
-        return stats
-
     # --- images (zun/compute/images.py does the work) ----------------------------
     def image_pull(self, context: RequestContext, uuid: str) -> None:
         """Pull the image of row ``uuid`` onto this host (a cast, RPC 1.2)."""
@@ -530,29 +469,6 @@ class Manager:
         context = context.elevated()
         context.update_store()
         images.delete(self.driver, context, uuid)
-
-    # --- copy in and out (cp) -------------------------------------------------
-    def container_get_archive(self, context: RequestContext, uuid: str, path: str,
-                              max_bytes: int) -> tuple[str, dict[str, Any]]:
-        """(the tar of ``path``, base64; its stat): at most ``max_bytes`` is
-        read from the runtime (ArchiveTooLarge beyond), encoded once for the
-        bus (JSON carries no bytes)."""
-        context.update_store()
-        data, stat = self.driver.get_archive(self._running_id(context, uuid), path,
-                                             max_bytes)
-        return archive.encode(data), stat
-
-    def container_put_archive(self, context: RequestContext, uuid: str, path: str,
-                              data: str) -> None:
-        """Decode the tar once, check it (400 for a bad one, before the
-        runtime sees it), extract it at ``path``; recorded as an action
-        event, since it changes the container's files."""
-        context.update_store()
-        container_id = self._running_id(context, uuid)
-        with self._event(context.elevated(), uuid, "put_archive"):
-            raw = archive.decode(data)
-            archive.check_tar(raw)
-            self.driver.put_archive(container_id, path, raw)
 
     # --- auto heal -----------------------------------------------------------
     def heal(self, row: Container, run: bool) -> bool:

@@ -9,7 +9,7 @@ import requests
 
 from zun.common import exception
 from zun.conf import CONF
-from zun.container.driver import base, docker_output
+from zun.container.driver import base, docker_exec, docker_output
 from zun.container.driver import docker as docker_driver
 
 UUID = "0b5c6d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e"
@@ -631,7 +631,7 @@ def test_exec_timeout_kills_the_command(monkeypatch, fake):
 def test_a_pid_outside_the_container_is_never_signalled(monkeypatch, fake):
     driver, client = fake
     client.api.exec_inspect = lambda exec_id: {"Pid": 1}
-    monkeypatch.setattr(docker_driver.os, "kill",
+    monkeypatch.setattr(docker_exec.os, "kill",
                         lambda *a: pytest.fail("signalled a foreign pid"))
     assert driver._kill_exec("not-this-container", "e1") is False
 

@@ -10,7 +10,6 @@ Data mapping lives in ``docker_facts`` and the error table in
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import threading
 import time
@@ -28,6 +27,7 @@ from zun.container.driver import (
     docker_archive,
     docker_console,
     docker_errors,
+    docker_exec,
     docker_facts,
     docker_images,
     docker_output,
@@ -40,8 +40,6 @@ LOG = logging.getLogger(__name__)
 _POOL_HEADROOM = 4
 # How often a delete that found a removal in progress looks again.
 _GONE_POLL = 0.05
-# How long a killed exec's output reader may take to notice its stream closed.
-_READER_GRACE = 10
 
 # Neutral states in which a repeated state change has nothing left to do.
 _RUNNING = frozenset({"running"})
@@ -396,125 +394,18 @@ class DockerDriver(base.ContainerDriver):
             finally:
                 docker_output.close_quietly(stream)
         if capped.truncated:
-            return _text(bytes(capped.kept)) + (
+            return docker_output.text(bytes(capped.kept)) + (
                 f"\n[zun: output truncated at the {limit}-byte limit "
                 f"([docker] max_log_bytes); use tail or since to read another part]\n")
-        return _text(bytes(capped.kept))
+        return docker_output.text(bytes(capped.kept))
 
     def execute(self, container_id: str, command: list[str]) -> tuple[str, int]:
-        """Run ``command``; answer its output (capped) and exit code.
-
-        At most ``[docker] max_exec_output_bytes`` of output are kept (the
-        first ones; the rest is read and counted, so the command is not
-        blocked on a full pipe) and a marker line says how much was cut.
-        A command still running after ``[docker] execute_timeout`` is
-        killed (see :meth:`_kill_exec`); its answer is the output so far,
-        a marker line, and exit code -1.
-        """
-        api = self._api
-        with self._errors(container_id):
-            exec_id = api.exec_create(container_id, command, stdout=True, stderr=True)["Id"]
-            stream = api.exec_start(exec_id, stream=True)
-        limit = CONF.docker.max_exec_output_bytes
-        capped, timed_out = self._exec_collect(container_id, exec_id, stream, limit)
-        text = _text(bytes(capped.kept))
-        if capped.truncated:
-            text += (f"\n[zun: output truncated: {capped.over} bytes over the "
-                     f"{limit}-byte limit ([docker] max_exec_output_bytes)]\n")
-        if timed_out is not None:
-            return text + timed_out, -1
-        with self._errors(container_id):
-            code = api.exec_inspect(exec_id).get("ExitCode")
-        return text, int(code) if code is not None else -1
-
-    def _exec_collect(self, container_id: str, exec_id: str, stream: Any,
-                      limit: int) -> tuple[docker_output.Capped, str | None]:
-        """Read the exec's output until it ends or ``execute_timeout`` passes.
-
-        The SDK reads exec output without any timeout, so a helper thread
-        reads while this one waits. At the timeout the command is killed and
-        the stream closed, which ends the helper too: no reader outlives the
-        request. Returns the output and, on a timeout, the marker line.
-        """
-        capped = docker_output.Capped(limit)
-        lock = threading.Lock()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                for chunk in docker_output.chunks(stream):
-                    with lock:
-                        capped.add(chunk)
-            except Exception as err:  # handed to the caller below
-                failure.append(err)
-
-        seconds = CONF.docker.execute_timeout
-        worker = threading.Thread(target=run, name=f"zun-exec-{exec_id[:12]}", daemon=True)
-        worker.start()
-        worker.join(seconds)
-        marker = None
-        if worker.is_alive():
-            killed = self._kill_exec(container_id, exec_id)
-            docker_output.close_quietly(stream)
-            worker.join(_READER_GRACE)
-            marker = (f"\n[zun: command killed after the {seconds}-second "
-                      f"execute_timeout]\n" if killed else
-                      f"\n[zun: command did not finish within the {seconds}-second "
-                      f"execute_timeout and could not be killed; it may still be "
-                      f"running]\n")
-        else:
-            docker_output.close_quietly(stream)
-        if failure and marker is None:
-            with self._errors(container_id):
-                raise failure[0]
-        with lock:
-            result = docker_output.Capped(limit)
-            result.kept, result.over = bytearray(capped.kept), capped.over
-        return result, marker
+        """Run ``command``; its output (capped) and exit code (docker_exec)."""
+        return docker_exec.run(self._api, self._errors, container_id, command)
 
     def _kill_exec(self, container_id: str, exec_id: str,
                    sig: int = signal.SIGKILL) -> bool:
-        """Send ``sig`` (SIGKILL unless said) to an exec's process; True when
-        the signal was delivered.
-
-        The engine cannot kill an exec, so the agent signals its host pid
-        (``exec_inspect``'s Pid) itself. That needs the agent on the engine's
-        host, seeing its pids: before signalling, the pid's cgroup must name
-        the container, so a recycled pid or a remote engine's pid is never
-        signalled. An agent not allowed to signal it (not root) asks the
-        container instead: ``kill -<sig> <pid in the container>`` as root by
-        another exec (needs a ``kill`` in the image).
-        """
-        try:
-            with self._errors(container_id):
-                pid = int(self._api.exec_inspect(exec_id).get("Pid") or 0)
-        except exception.ZunException:
-            LOG.warning("Cannot inspect exec %s to kill it", exec_id, exc_info=True)
-            return False
-        if pid <= 0 or not docker_output.pid_in_container(pid, container_id):
-            LOG.warning("Exec %s of container %s: pid %s is not visible here; "
-                        "it cannot be killed", exec_id, container_id, pid)
-            return False
-        try:
-            os.kill(pid, sig)
-            return True
-        except ProcessLookupError:
-            return True  # ended meanwhile
-        except PermissionError:
-            pass
-        inner = docker_output.namespace_pid(pid)
-        if inner is None:
-            return False
-        try:
-            with self._errors(container_id):
-                killer = self._api.exec_create(
-                    container_id, ["kill", f"-{int(sig)}", str(inner)], user="0")["Id"]
-                self._api.exec_start(killer)
-        except exception.ZunException:
-            LOG.warning("Cannot kill exec %s of container %s", exec_id, container_id,
-                        exc_info=True)
-            return False
-        return True
+        return docker_exec.kill(self._api, self._errors, container_id, exec_id, sig)
 
     def top(self, container_id: str, ps_args: str | None = None) -> dict[str, Any]:
         try:
@@ -600,14 +491,6 @@ class DockerDriver(base.ContainerDriver):
             "runtimes": sorted(info.get("Runtimes") or {}),
             "data_dir": info.get("DockerRootDir"),
         }
-
-
-def _text(raw: bytes | str | None) -> str:
-    if raw is None:
-        return ""
-    if isinstance(raw, bytes):
-        return raw.decode("utf-8", errors="replace")
-    return str(raw)
 
 
 def _tail(tail: str | int) -> str | int:

@@ -87,3 +87,12 @@ def close_quietly(stream: Any) -> None:
         close()
     except Exception:  # already closed, or closed by the other thread
         LOG.debug("Stream close raised", exc_info=True)
+
+
+def text(raw: bytes | str | None) -> str:
+    """Engine output as text: bytes decoded as UTF-8 (bad bytes replaced)."""
+    if raw is None:
+        return ""
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", errors="replace")
+    return str(raw)
