@@ -95,30 +95,9 @@ def measure(zun: Zun, raw: Raw, label: str, n: int) -> list[Figure]:
     ]
 
 
-def _alone(raw: Raw, n: int) -> list[Figure]:
-    """Both topologies, started here (``make bench`` measures its own)."""
-    from benchmarks.run import PRODUCTION_DEFAULTS, _tool
-    from tests.functional.harness import ZunProcesses
-    deployments = {
-        "zun-all": ZunProcesses(mode="all", extra_conf=PRODUCTION_DEFAULTS),
-        "split": ZunProcesses(mode="split", transport_url=_tool("start-rabbitmq.sh"),
-                              extra_conf=PRODUCTION_DEFAULTS),
-    }
-    figures: list[Figure] = []
-    try:
-        for dep in deployments.values():
-            dep.start()
-        for label, dep in deployments.items():
-            figures += measure(Zun(dep.url, "bench-cp-%s" % label), raw, label, n)
-    finally:
-        for dep in deployments.values():
-            dep.stop()
-    return figures
-
-
 def main() -> None:
-    from benchmarks.run import run_alone
-    run_alone(__doc__ or "", _alone)
+    from benchmarks.run import run_alone_on_both
+    run_alone_on_both(__doc__ or "", measure, "bench-cp")
 
 
 if __name__ == "__main__":

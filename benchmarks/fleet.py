@@ -155,7 +155,7 @@ def build_fleet(hosts: int, containers: int, full_fraction: float,
     failed = set(rng.sample(range(containers), containers // 100))
     by_host: dict[str, list[dict]] = {n: [] for n in names}
     rows = []
-    for i, (owner, host) in enumerate(zip(owners, placed)):
+    for i, (owner, host) in enumerate(zip(owners, placed, strict=True)):
         row = scale._row(host)
         row.update(project_id=owner, user_id=USER, name="fleet-%d" % i,
                    cpu=rng.choice((0.25, 0.5, 1.0, 2.0)),
@@ -442,7 +442,9 @@ def read_path(api_url: str, db_url: str, fleet: Fleet, n: int) -> list[Figure]:
              {"p": member}, min(1000, mine)),
         ]
         for who, client, params, sql, args, rows_ in cases:
-            def api_list() -> float:
+            # bound now: each case's functions run within its own iteration
+            def api_list(client: harness.ApiClient = client, params: dict = params,
+                         rows_: int = rows_) -> float:
                 start = time.perf_counter()
                 resp = client.get("/v1/containers", limit="1000", **params)
                 elapsed = time.perf_counter() - start
@@ -451,7 +453,7 @@ def read_path(api_url: str, db_url: str, fleet: Fleet, n: int) -> list[Figure]:
                 assert got == rows_, "a page of %d rows, not %d" % (got, rows_)
                 return elapsed
 
-            def sql_list() -> float:
+            def sql_list(sql: str = sql, args: dict = args, rows_: int = rows_) -> float:
                 start = time.perf_counter()
                 rows = conn.execute(sa.text(sql), args).all()
                 elapsed = time.perf_counter() - start

@@ -103,7 +103,7 @@ def rss_rows(rss: dict[str, dict[str, float]]) -> list[list[str]]:
 
 def text_table(table: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -112,7 +112,7 @@ def rst_table(table: list[list[str]]) -> str:
     """A grid-free "simple" RST table of the same rows (for docs/performance.rst)."""
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     rule = "  ".join("=" * w for w in widths)
-    body = ["  ".join((c or "..").ljust(w) for c, w in zip(r, widths)).rstrip()
+    body = ["  ".join((c or "..").ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
             for r in table]
     return "\n".join([rule, body[0], rule] + body[1:] + [rule])
 

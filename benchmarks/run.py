@@ -96,6 +96,38 @@ def run_alone(description: str,
     print(report.text_table(report.rows(figures)))
 
 
+Measure = Callable[[Zun, Raw, str, int], list[Figure]]
+
+
+def run_alone_on_both(description: str, measure: Measure, project: str) -> None:
+    """``run_alone`` of a section measured on a zun-all and on zun-api +
+    zun-compute over RabbitMQ, both started here (``make bench`` measures
+    on its own); ``project`` prefixes each side's project name."""
+    run_alone(description, lambda raw, n: _on_both(measure, project, raw, n))
+
+
+def _on_both(measure: Measure, project: str, raw: Raw, n: int) -> list[Figure]:
+    deployments = {
+        "zun-all": ZunProcesses(mode="all", extra_conf=PRODUCTION_DEFAULTS),
+        "split": ZunProcesses(mode="split", transport_url=_tool("start-rabbitmq.sh"),
+                              extra_conf=PRODUCTION_DEFAULTS),
+    }
+    figures: list[Figure] = []
+    try:
+        for dep in deployments.values():
+            dep.start()
+        for label, dep in deployments.items():
+            figures += measure(Zun(dep.url, "%s-%s" % (project, label)), raw, label, n)
+    except BaseException:
+        for label, dep in deployments.items():
+            print("==== logs of %s\n%s" % (label, dep.logs()), file=sys.stderr)
+        raise
+    finally:
+        for dep in deployments.values():
+            dep.stop()
+    return figures
+
+
 def _step(what: str, started: float) -> None:
     print("[%6.1f s] %s" % (time.monotonic() - started, what), flush=True)
 
@@ -162,7 +194,7 @@ def run(plan: Plan, docker_url: str, transport_url: str, started: float) -> dict
         # keep the services' logs: the deployments' directories go with stop()
         for label, dep in deployments.items():
             path = ROOT / "benchmarks" / "results" / ("failed-%s.log" % label)
-            _quietly(lambda: path.write_text(dep.logs()))
+            _quietly(lambda path=path, dep=dep: path.write_text(dep.logs()))
             print("logs of %s: %s" % (label, path), file=sys.stderr)
         raise
     finally:
@@ -171,7 +203,7 @@ def run(plan: Plan, docker_url: str, transport_url: str, started: float) -> dict
             _quietly(zun_.cleanup)
         for dep in deployments.values():
             # the harness looks up a runtime container for every row it finds
-            _quietly(lambda: scale.forget_rows(dep.dir / "zun.sqlite"))
+            _quietly(lambda dep=dep: scale.forget_rows(dep.dir / "zun.sqlite"))
             _quietly(dep.stop)
         _quietly(lambda: scale.remove_sync_containers(raw))
         _quietly(raw.cleanup)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The lint and type gate (`make lint`): ruff (pyflakes, pycodestyle, import
-# order, bugbear) over the code and its tests, then mypy over zun/. Settings
+# order, bugbear) over the code, its tests and benchmarks, then mypy over zun/. Settings
 # live in pyproject.toml. Exits non-zero on any finding; runs both tools
 # even when the first one fails, so one run shows everything.
 set -euo pipefail
@@ -10,7 +10,7 @@ BIN=${VENV:-.venv}/bin
 
 status=0
 echo "== ruff" >&2
-"$BIN/ruff" check zun tests || status=1
+"$BIN/ruff" check zun tests benchmarks || status=1
 echo "== mypy" >&2
 "$BIN/mypy" zun || status=1
 exit "$status"
