@@ -26,7 +26,6 @@ def main() -> None:
     from zun.common import rpc, wsgi_server
     from zun.compute import api as compute_api
     from zun.compute import service as compute_service
-    from zun.console import proxy
     from zun.container import driver as drivers
 
     service = compute_service.ComputeService(drivers.load_driver(),
@@ -40,9 +39,13 @@ def main() -> None:
              CONF.api.host_ip, CONF.api.port, service.host)
     threading.Thread(target=server.serve_forever, name="zun-api-http",
                      daemon=True).start()
-    console = proxy.ConsoleProxy(api.consoles.consume_token, api.consoles.relay,
-                                 CONF.websocket_proxy.host_ip, CONF.websocket_proxy.port)
-    console.start()
+    try:
+        console = common.start_console_proxy(api)
+    except SystemExit:
+        server.shutdown()
+        local.shutdown()
+        service.stop()
+        raise
 
     def stop() -> None:
         server.shutdown()

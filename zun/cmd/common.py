@@ -5,7 +5,7 @@ import logging
 import signal
 import sys
 import threading
-from typing import Callable
+from typing import Any, Callable
 
 from oslo_log import log as oslo_log
 
@@ -42,3 +42,19 @@ def wait_for_signal(on_stop: Callable[[], None]) -> None:
     while not stopping.wait(1.0):
         pass
     on_stop()
+
+
+def start_console_proxy(compute_api: Any) -> Any:
+    """The console proxy (attach, exec -it) on ``[websocket_proxy]
+    host_ip:port``, serving with ``compute_api``'s token and relay calls;
+    SystemExit naming the options when it cannot listen."""
+    from zun.console import proxy
+    conf = CONF.websocket_proxy
+    console = proxy.ConsoleProxy(compute_api.consoles.consume_token,
+                                 compute_api.consoles.relay, conf.host_ip, conf.port)
+    try:
+        console.start()
+    except OSError as err:
+        raise SystemExit("The console proxy cannot listen on %s:%s ([websocket_proxy] "
+                         "host_ip, port): %s" % (conf.host_ip, conf.port, err)) from None
+    return console

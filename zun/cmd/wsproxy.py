@@ -18,12 +18,8 @@ def main() -> None:
     common.prepare()
     from zun.common import rpc
     from zun.compute import api as compute_api
-    from zun.console import proxy
 
-    api = compute_api.API()
-    console = proxy.ConsoleProxy(api.consoles.consume_token, api.consoles.relay,
-                                 CONF.websocket_proxy.host_ip, CONF.websocket_proxy.port)
-    console.start()
+    console = common.start_console_proxy(compute_api.API())
     LOG.info("zun-wsproxy serving %s", CONF.websocket_proxy.base_url)
 
     def stop() -> None:
