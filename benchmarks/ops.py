@@ -84,7 +84,20 @@ class Raw:
             except docker.errors.NotFound:
                 pass
         for net in self.api.networks(names=[RAW_NETWORK]):
-            self.api.remove_network(net["Id"])
+            # an endpoint outlives its container briefly ("active endpoints")
+            poll(lambda net=net: self._remove_network(net["Id"]), timeout=60,
+                 interval=0.05, what="network %s to lose its endpoints" % RAW_NETWORK)
+
+    def _remove_network(self, net_id: str) -> bool:
+        try:
+            self.api.remove_network(net_id)
+        except docker.errors.NotFound:
+            return True
+        except docker.errors.APIError as err:
+            if err.status_code == 403 and "active endpoints" in str(err):
+                return False
+            raise
+        return True
 
 
 class Zun:
