@@ -315,9 +315,14 @@ def remove_host_leftovers(client: Any, host: str) -> None:
     for net in client.networks.list(filters=label):
         # An endpoint outlives its container briefly while the engine (or an
         # agent still finishing resumed deletes) tears it down: the network
-        # refuses removal ("has active endpoints") until then.
-        wait_until(lambda net=net: _remove_network(net), timeout=60,
-                   what="network %s to lose its endpoints" % net.name)
+        # refuses removal ("has active endpoints") until then. The engine
+        # can also keep a stale endpoint of a removed container for good
+        # (seen after 100 concurrent deletes): that network is left behind,
+        # said aloud, rather than failing a test for the engine's leak.
+        removed, _ = poll(lambda net=net: _remove_network(net), timeout=30)
+        if not removed:
+            print("harness: network %s keeps an endpoint of a removed container; "
+                  "left in place" % net.name, file=sys.stderr)
 
 
 def _remove_network(net: Any) -> bool:
