@@ -20,7 +20,7 @@ from typing import Any
 import docker
 
 from benchmarks.measure import poll
-from tests.functional.harness import IMAGE, SLEEPER, ApiClient
+from tests.functional.harness import IMAGE, SLEEPER, ApiClient, network_removed
 from zun.container.driver import docker_facts
 
 CPU = 0.5
@@ -85,19 +85,9 @@ class Raw:
                 pass
         for net in self.api.networks(names=[RAW_NETWORK]):
             # an endpoint outlives its container briefly ("active endpoints")
-            poll(lambda net=net: self._remove_network(net["Id"]), timeout=60,
+            poll(lambda net=net: network_removed(lambda: self.api.remove_network(net["Id"])),
+                 timeout=60,
                  interval=0.05, what="network %s to lose its endpoints" % RAW_NETWORK)
-
-    def _remove_network(self, net_id: str) -> bool:
-        try:
-            self.api.remove_network(net_id)
-        except docker.errors.NotFound:
-            return True
-        except docker.errors.APIError as err:
-            if err.status_code == 403 and "active endpoints" in str(err):
-                return False
-            raise
-        return True
 
 
 class Zun:

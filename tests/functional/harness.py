@@ -319,21 +319,26 @@ def remove_host_leftovers(client: Any, host: str) -> None:
         # can also keep a stale endpoint of a removed container for good
         # (seen after 100 concurrent deletes): that network is left behind,
         # said aloud, rather than failing a test for the engine's leak.
-        removed, _ = poll(lambda net=net: _remove_network(net), timeout=30)
+        removed, _ = poll(lambda net=net: network_removed(lambda: _clear_and_remove(net)),
+                          timeout=30)
         if not removed:
             print("harness: network %s keeps an endpoint of a removed container; "
                   "left in place" % net.name, file=sys.stderr)
 
 
-def _remove_network(net: Any) -> bool:
-    """Remove ``net`` and whatever is attached to it; False while the engine
-    still counts an endpoint on it."""
+def _clear_and_remove(net: Any) -> None:
+    net.reload()
+    for attached in net.containers:   # e.g. made outside zun on it
+        attached.remove(force=True)
+    net.remove()
+
+
+def network_removed(remove: Callable[[], Any]) -> bool:
+    """Run ``remove`` (a network's removal): True once the network is gone,
+    False while the engine still counts an endpoint on it."""
     import docker
     try:
-        net.reload()
-        for attached in net.containers:   # e.g. made outside zun on it
-            attached.remove(force=True)
-        net.remove()
+        remove()
     except docker.errors.NotFound:
         return True
     except docker.errors.APIError as err:

@@ -20,13 +20,8 @@ from zun.conf import (
 
 CONF = cfg.CONF
 
-default.register_opts(CONF)
-api.register_opts(CONF)
-compute.register_opts(CONF)
-docker.register_opts(CONF)
-network.register_opts(CONF)
-database.register_opts(CONF)
-scheduler.register_opts(CONF)
-quota.register_opts(CONF)
-registry.register_opts(CONF)
-websocket_proxy.register_opts(CONF)
+# Every option module, in the order of the sample config; opts.py lists them.
+MODULES = (default, api, compute, docker, network, database, scheduler, quota,
+           registry, websocket_proxy)
+for _module in MODULES:
+    _module.register_opts(CONF)
