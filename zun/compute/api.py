@@ -22,7 +22,6 @@ agent raised (e.g. ``RuntimeContainerNotFound``, 404).
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import Any, Callable
 
@@ -31,9 +30,8 @@ from oslo_utils import uuidutils
 
 from zun.common import actions, exception, states
 from zun.common.context import RequestContext
-from zun.compute import console_api, rpcapi
+from zun.compute import console_api, image_api, rpcapi
 from zun.db import api as db_api
-from zun.db.api import images as image_rows
 from zun.db.models import Container
 from zun.scheduler import scheduler
 
@@ -52,6 +50,8 @@ class API:
         self.rpcapi = rpcapi.ComputeAPI(rpc_client)
         # attach, exec -it, tty resizes and the console proxy's requests
         self.consoles = console_api.ConsoleAPI(self.rpcapi, self._check_host)
+        # the images API's pulls and deletes on a named host
+        self.images = image_api.ImageAPI(self.rpcapi)
 
     # --- helpers -------------------------------------------------------------
     @staticmethod
@@ -531,53 +531,6 @@ class API:
                        lambda: self.rpcapi.container_commit(context, host,
                                                             container.uuid, image.uuid))
         except exception.ServiceUnavailable as exc:
-            with contextlib.suppress(exception.ZunException):
-                db_api.image_update(context, image.uuid, {"status": image_rows.ERROR,
-                                                          "status_reason": str(exc)})
+            image_api.never_sent(context, image.uuid, exc)
             raise
         return image.uuid
-
-    # --- images (/v1/images) ---------------------------------------------------
-    @staticmethod
-    def image_host(context: RequestContext, host: str) -> str:
-        """``host`` if an image operation may be sent there now.
-
-        A host with no compute service is a bad value (400 naming ``host``);
-        a down host or an agent older than the images API is a 409; a driver
-        without images (rkt) a 400.
-        """
-        try:
-            service = db_api.service_get(context.elevated(), host,
-                                         scheduler.COMPUTE_BINARY)
-        except exception.NotFound:
-            raise exception.invalid_field(
-                "host", host, "No compute service runs on this host; "
-                              "GET /v1/hosts lists them.") from None
-        if "image" not in (service.capabilities or []):
-            raise exception.UnsupportedOperation(driver=service.driver, operation="image")
-        served = service.rpc_version or "1.0"
-        if actions.version_tuple(served) < actions.version_tuple(rpcapi.IMAGE_RPC_VERSION):
-            raise exception.Conflict(
-                reason="the compute service of host %s serves RPC API %s, which "
-                       "has no images API (it needs %s); upgrade it first"
-                       % (host, served, rpcapi.IMAGE_RPC_VERSION))
-        if not scheduler.service_is_up(service):
-            raise exception.Conflict(reason="the compute service of host %s is down"
-                                            % host)
-        return host
-
-    def image_pull(self, context: RequestContext, host: str, uuid: str) -> None:
-        """Cast the pull of image row ``uuid`` (already Pulling) to ``host``;
-        on a bus failure the row ends in Error and the 503 is raised."""
-        try:
-            self.rpcapi.image_pull(context, host, uuid)
-        except exception.ServiceUnavailable as exc:
-            with contextlib.suppress(exception.ZunException):
-                db_api.image_update(context, uuid, {"status": image_rows.ERROR,
-                                                    "status_reason": str(exc)})
-            raise
-
-    def image_delete(self, context: RequestContext, host: str, uuid: str) -> None:
-        """Remove image row ``uuid`` from ``host`` (and the row), waiting for
-        the agent's answer."""
-        self.rpcapi.image_delete(context, host, uuid)

@@ -154,9 +154,9 @@ class ImagesController(rest.RestController):
         # before any row: the registry may be one the operator refuses
         image_ref.check_registry("%s:%s" % (repo, tag))
         compute = utils.compute_api()
-        compute.image_host(ctx, host)
+        compute.images.host(ctx, host)
         row = db_api.image_claim(ctx, host, repo, tag)
-        compute.image_pull(ctx, host, row.uuid)
+        compute.images.pull(ctx, host, row.uuid)
         pecan.response.status = 202
         pecan.response.headers["Location"] = view.links(
             pecan.request.host_url, row.uuid)[0]["href"]
@@ -180,8 +180,9 @@ class ImagesController(rest.RestController):
             raise exception.ImageInUse(image="%s:%s" % (row.repo, row.tag),
                                        count=len(users), host=row.host)
         if row.status == image_rows.AVAILABLE or _host_known(ctx, row.host):
-            utils.compute_api().image_host(ctx, row.host)
-            utils.compute_api().image_delete(ctx, row.host, row.uuid)
+            images = utils.compute_api().images
+            images.host(ctx, row.host)
+            images.delete(ctx, row.host, row.uuid)
         else:
             # an Error row of a host that is gone: nothing left to remove
             db_api.image_destroy(ctx, row.uuid)
