@@ -184,7 +184,9 @@ class ContainerNotFound(NotFound):
 
 
 class ExecNotFound(NotFound):
-    msg_fmt = "Exec %(exec_id)s of container %(container)s could not be found."
+    """``container`` is the runtime's id (for logs): members never see it."""
+
+    msg_fmt = "Exec %(exec_id)s could not be found in this container."
     error_code = "exec_not_found"
 
 

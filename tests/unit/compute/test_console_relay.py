@@ -247,7 +247,7 @@ def test_a_connection_without_a_ticket_line_is_dropped(driver):
 def test_a_driver_refusal_is_answered_err(relay, driver):
     driver.fail["console"] = exception.ExecNotFound(exec_id="e9", container="cid-0")
     sock = _connect(relay.offer("cid-0", "e9"))
-    assert _line(sock) == b"ERR Exec e9 of container cid-0 could not be found.\n"
+    assert _line(sock) == b"ERR Exec e9 could not be found in this container.\n"
     assert sock.recv(10) == b""
 
 

@@ -196,6 +196,8 @@ def test_another_containers_or_an_unknown_exec_is_not_found(execs, containers):
     with pytest.raises(exception.ExecNotFound) as info:
         docker_console.owned_exec(api, ERRORS, CID, EXEC)
     assert info.value.code == 404 and EXEC in str(info.value)
+    # members read it (the relay's ERR line, execute_resize's 404)
+    assert CID not in str(info.value)
 
 
 @pytest.mark.parametrize("bad", ["", "../../containers/x/json", "e" * 65, "zz", None])
@@ -286,3 +288,4 @@ def test_an_exec_gone_with_its_container_counts_as_ended():
     api = Api({})   # exec_inspect: 404
     assert docker_console.end_exec(api, ERRORS, CID, EXEC, process.kill)
     assert process.signals == []
+
