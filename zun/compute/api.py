@@ -49,7 +49,7 @@ class API:
                                              CONF.compute.rpc_response_timeout)
         self.rpcapi = rpcapi.ComputeAPI(rpc_client)
         # attach, exec -it, tty resizes and the console proxy's requests
-        self.consoles = console_api.ConsoleAPI(self.rpcapi, self._check_host)
+        self.consoles = console_api.ConsoleAPI(self.rpcapi, self._check_host, self._read)
         # the images API's pulls and deletes on a named host
         self.images = image_api.ImageAPI(self.rpcapi)
 

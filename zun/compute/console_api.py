@@ -12,29 +12,26 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from zun.common import actions, console_token, exception, states
+from zun.common import console_token, exception, states
 from zun.common.context import RequestContext
 from zun.compute import rpcapi
 from zun.conf import CONF
 from zun.db import api as db_api
 from zun.db import models
 
-# compute.api.API._check_host: (context, container, action) -> host
+# compute.api.API's checks, (context, container, action) -> host: _check_host
+# (the host may take the action now) and _read (also the container's status)
 CheckHost = Callable[[RequestContext, models.Container, str], str]
 
 
 class ConsoleAPI:
     """Thread-safe; shares the compute API's RPC client and host checks."""
 
-    def __init__(self, rpc: rpcapi.ComputeAPI, check_host: CheckHost) -> None:
+    def __init__(self, rpc: rpcapi.ComputeAPI, check_host: CheckHost,
+                 read: CheckHost) -> None:
         self.rpcapi = rpc
         self._check_host = check_host
-
-    def _host(self, context: RequestContext, container: models.Container,
-              action: str) -> str:
-        actions.check_allowed(action, container.uuid, container.status,
-                              container.task_state)
-        return self._check_host(context, container, action)
+        self._host = read
 
     @staticmethod
     def _issue(context: RequestContext, container: models.Container, kind: str,
