@@ -19,7 +19,7 @@ import tempfile
 import time
 import uuid as uuidlib
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import requests
 
@@ -271,9 +271,18 @@ class ZunProcesses:
 
 @contextlib.contextmanager
 def running(request: Any, **kwargs: Any) -> Iterator[ZunProcesses]:
-    """A started :class:`ZunProcesses` (kwargs as its own), stopped after;
-    its logs printed when it fails to start or a test using it failed."""
-    deployment = ZunProcesses(**kwargs)
+    """A started :class:`ZunProcesses` (kwargs as its own); see :func:`started`."""
+    with started(request, ZunProcesses(**kwargs)) as deployment:
+        yield deployment
+
+
+_Deployment = TypeVar("_Deployment", "ZunProcesses", "ZunTopology")
+
+
+@contextlib.contextmanager
+def started(request: Any, deployment: _Deployment) -> Iterator[_Deployment]:
+    """``deployment`` started, stopped after; its logs printed when it
+    fails to start or a test using it failed."""
     failed_before = request.session.testsfailed
     try:
         deployment.start()

@@ -350,18 +350,11 @@ def topology(request, docker_client, transport_url,
         "sqlite:///%s/zun.sqlite" % db_dir, transport_url,
         {"console-a-%s" % suffix: harness.docker_url(),
          "console-b-%s" % suffix: second_engine.url}, api_workers=1)
-    failed_before = request.session.testsfailed
     try:
-        topo.start()
-    except BaseException:
-        print(topo.logs())
-        topo.stop()
-        raise
-    yield topo
-    if request.session.testsfailed > failed_before:
-        print(topo.logs())
-    topo.stop()
-    shutil.rmtree(db_dir, ignore_errors=True)
+        with harness.started(request, topo):
+            yield topo
+    finally:
+        shutil.rmtree(db_dir, ignore_errors=True)
 
 
 def test_one_proxy_reaches_both_hosts(topology):

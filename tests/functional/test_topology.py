@@ -61,19 +61,11 @@ def topology(request, docker_client, transport_url, second_engine):
          "topo-b-%s" % suffix: second_engine.url},
         api_workers=2, extra_conf=TOPOLOGY_CONF,
         host_conf={"topo-b-%s" % suffix: "[compute]\nhost_labels = %s\n" % HOST_B_LABELS})
-    failed_before = request.session.testsfailed
     try:
-        topo.start()
-    except BaseException:
-        print(topo.logs())
-        topo.stop()
+        with harness.started(request, topo):
+            yield topo
+    finally:
         database.drop()
-        raise
-    yield topo
-    if request.session.testsfailed > failed_before:
-        print(topo.logs())
-    topo.stop()
-    database.drop()
 
 
 @pytest.fixture(scope="module")
